@@ -1,0 +1,73 @@
+/**
+ * The control-socket client the `molt` command uses: one request, one response (or a
+ * stream of trace events).
+ *
+ * Entry points: `controlRequest(home, req)`, `controlStream(home, onEvent)`, `NotRunning`.
+ */
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Result, TraceEvent } from '../kernel/abi.js';
+import type { ControlRequest, ControlResponse } from '../kernel/control.js';
+
+export class NotRunning extends Error {
+  override name = 'NotRunning';
+  constructor(home: string) {
+    super(`no Molt system is running with home ${home} (start one with: molt boot --home ${home})`);
+  }
+}
+
+type RequestBody = ControlRequest extends infer R ? (R extends ControlRequest ? Omit<R, 'id'> : never) : never;
+
+function open(home: string): Promise<Socket> {
+  const path = join(home, 'molt.sock');
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    s.once('connect', () => resolve(s));
+    s.once('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? new NotRunning(home) : e);
+    });
+  });
+}
+
+function lines(sock: Socket, onLine: (l: string) => void): void {
+  let buf = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line) onLine(line);
+    }
+  });
+}
+
+export async function controlRequest(home: string, body: RequestBody): Promise<Result> {
+  const sock = await open(home);
+  return new Promise((resolve, reject) => {
+    lines(sock, (l) => {
+      const r = JSON.parse(l) as ControlResponse;
+      if ('result' in r) {
+        sock.destroy();
+        resolve(r.result);
+      }
+    });
+    sock.once('close', () => reject(new Error('the system closed the connection without answering')));
+    sock.write(JSON.stringify({ id: 1, ...body }) + '\n');
+  });
+}
+
+/** Stream trace events until the system stops or `signal` aborts. */
+export async function controlStream(home: string, onEvent: (e: TraceEvent) => void, signal?: AbortSignal): Promise<void> {
+  const sock = await open(home);
+  return new Promise((resolve) => {
+    lines(sock, (l) => {
+      const r = JSON.parse(l) as ControlResponse;
+      if ('event' in r) onEvent(r.event);
+    });
+    sock.once('close', () => resolve());
+    signal?.addEventListener('abort', () => sock.destroy());
+    sock.write(JSON.stringify({ id: 1, verb: 'trace' }) + '\n');
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * The `molt` command: a thin client. `boot` runs a system in this process; every other
+ * verb is one request to a running system through its control socket.
+ *
+ * Entry point: `main(argv)`.
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { BootConfig, Result } from '../kernel/abi.js';
+import { Kernel } from '../kernel/kernel.js';
+import { defaultBootConfig } from '../boot/image.js';
+import { formatServiceTable } from '../lib/table.js';
+import type { ServiceRow } from '../servers/rs/protocol.js';
+import { controlRequest, controlStream, NotRunning } from './client.js';
+
+const homeOption = () =>
+  new Option('--home <dir>', 'state directory of the system to use').default(process.env.MOLT_HOME ?? './.molt', '$MOLT_HOME or ./.molt');
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`molt: ${message}\n`);
+  process.exit(code);
+}
+
+function failed(r: Result): never {
+  if (r.ok) throw new Error('not a failure');
+  fail(`${r.code}${r.message ? `: ${r.message}` : ''}`);
+}
+
+async function request(home: string, body: Parameters<typeof controlRequest>[1]): Promise<Result> {
+  try {
+    return await controlRequest(resolve(home), body);
+  } catch (e) {
+    fail(e instanceof NotRunning ? e.message : `cannot reach the system: ${(e as Error).message}`);
+  }
+}
+
+async function loadConfig(file: string | undefined): Promise<BootConfig> {
+  if (!file) return defaultBootConfig();
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as BootConfig;
+  } catch (e) {
+    fail(`cannot read boot configuration ${file}: ${(e as Error).message}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('molt')
+    .description('Molt: a microkernel OS in TypeScript where every component can be replaced while it runs')
+    .showHelpAfterError();
+
+  program
+    .command('boot')
+    .description('boot a system and attach the console (reads commands from stdin when it is not a terminal)')
+    .addOption(homeOption())
+    .option('--config <file>', 'boot configuration (JSON); default: the built-in boot image')
+    .action(async (opts: { home: string; config?: string }) => {
+      const config = await loadConfig(opts.config);
+      const isTTY = Boolean(process.stdin.isTTY);
+      const kernel = new Kernel({ home: opts.home, config, console: { input: process.stdin, output: process.stdout, isTTY } });
+      let ms: number;
+      try {
+        ms = await kernel.boot();
+      } catch (e) {
+        fail(`boot failed: ${(e as Error).message}`);
+      }
+      if (isTTY) process.stderr.write(`Molt booted in ${ms.toFixed(0)} ms (home ${kernel.home}). Type help, or shutdown to stop.\n`);
+      process.on('SIGINT', () => void kernel.shutdown(130));
+      process.on('SIGTERM', () => void kernel.shutdown(143));
+      process.exit(await kernel.exited);
+    });
+
+  const service = program.command('service').description('inspect and manage the components of a running system');
+  service
+    .command('list')
+    .description('list components: label, endpoint, incarnation, version, status, restarts, uptime, messages')
+    .addOption(homeOption())
+    .option('--json', 'print a JSON array instead of a table')
+    .action(async (opts: { home: string; json?: boolean }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.list' } });
+      if (!r.ok) failed(r);
+      const rows = r.value as ServiceRow[];
+      process.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + '\n' : formatServiceTable(rows));
+    });
+  service
+    .command('restart')
+    .description("end a component's incarnation and start a fresh one (its endpoint stays the same)")
+    .argument('<label>', 'the component')
+    .addOption(homeOption())
+    .action(async (label: string, opts: { home: string }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.restart', label } });
+      if (!r.ok) failed(r);
+      process.stdout.write(`restarted ${label}\n`);
+    });
+
+  program
+    .command('shutdown')
+    .description('stop a running system')
+    .addOption(homeOption())
+    .action(async (opts: { home: string }) => {
+      const r = await request(opts.home, { verb: 'shutdown' });
+      if (!r.ok) failed(r);
+    });
+
+  program
+    .command('status')
+    .description('whether a system is running, its pid and uptime')
+    .addOption(homeOption())
+    .action(async (opts: { home: string }) => {
+      const r = await request(opts.home, { verb: 'status' });
+      if (!r.ok) failed(r);
+      const s = r.value as { pid: number; home: string; uptimeMs: number };
+      process.stdout.write(`running: pid ${s.pid}, home ${s.home}, up ${(s.uptimeMs / 1000).toFixed(1)} s\n`);
+    });
+
+  program
+    .command('trace')
+    .description('stream the kernel trace (messages, incarnations, filters) as JSON lines until interrupted')
+    .addOption(homeOption())
+    .action(async (opts: { home: string }) => {
+      const ac = new AbortController();
+      process.on('SIGINT', () => ac.abort());
+      try {
+        await controlStream(resolve(opts.home), (e) => process.stdout.write(JSON.stringify(e) + '\n'), ac.signal);
+      } catch (e) {
+        fail(e instanceof NotRunning ? e.message : (e as Error).message);
+      }
+    });
+
+  await program.parseAsync(argv);
+}
+
+await main(process.argv);

@@ -1,0 +1,213 @@
+/**
+ * The kernel ABI: the types that cross the boundary between the kernel (main thread)
+ * and a component (worker thread). Types only — no logic — so that both `src/kernel`
+ * and `src/sys` can import it without depending on each other's code.
+ *
+ * Entry points: `Up` (component → kernel), `Down` (kernel → component), `Message`,
+ * `Result`, `ErrCode`, `KCall`, `Privileges`, `TraceEvent`.
+ */
+
+/** A stable address. Endpoints never change across live update or restart. */
+export type Endpoint = number;
+/** How a component names a peer: its label (`'vfs'`) or its endpoint number. */
+export type Address = string | Endpoint;
+
+/** Reserved endpoints. Components start at `FIRST_COMPONENT_ENDPOINT`. */
+export const KERNEL: Endpoint = 0;
+export const HOST: Endpoint = 1;
+export const FIRST_COMPONENT_ENDPOINT: Endpoint = 8;
+
+/** The one closed union of error codes (errno-like) that replies may carry. */
+export type ErrCode =
+  | 'EPERM' | 'ENOENT' | 'EIO' | 'EBADF' | 'EAGAIN' | 'ENOMEM' | 'EACCES' | 'EEXIST'
+  | 'ENOTDIR' | 'EISDIR' | 'EINVAL' | 'EMFILE' | 'ENOSPC' | 'ESPIPE' | 'EPIPE'
+  | 'ENAMETOOLONG' | 'ENOTEMPTY' | 'ENOSYS' | 'ETIMEDOUT' | 'EDEADEP' | 'EBUSY'
+  | 'ECONNREFUSED' | 'ECONNRESET' | 'EADDRINUSE' | 'ENOTCONN' | 'ESRCH' | 'ECHILD'
+  | 'EINTR' | 'ECANCELED' | 'EINIT';
+
+export const ERR_CODES: readonly ErrCode[] = [
+  'EPERM', 'ENOENT', 'EIO', 'EBADF', 'EAGAIN', 'ENOMEM', 'EACCES', 'EEXIST',
+  'ENOTDIR', 'EISDIR', 'EINVAL', 'EMFILE', 'ENOSPC', 'ESPIPE', 'EPIPE',
+  'ENAMETOOLONG', 'ENOTEMPTY', 'ENOSYS', 'ETIMEDOUT', 'EDEADEP', 'EBUSY',
+  'ECONNREFUSED', 'ECONNRESET', 'EADDRINUSE', 'ENOTCONN', 'ESRCH', 'ECHILD',
+  'EINTR', 'ECANCELED', 'EINIT',
+];
+
+/** A reply. Expected failures are values, never exceptions. */
+export type Result<T = unknown> =
+  | { ok: true; value: T }
+  | { ok: false; code: ErrCode; message?: string };
+
+/**
+ * A message: plain structured-clone data with one header. `id` is 0 for a one-way
+ * `send`, and positive for a `sendrec` (the reply carries the same id). `from` is
+ * stamped by the kernel and cannot be forged.
+ */
+export interface Header {
+  type: string;
+  id: number;
+  from: Endpoint;
+}
+export type Message = Header & Record<string, unknown>;
+/** What a sender hands to the kernel: the header without `from` (and `id` for send). */
+export type Outgoing = { type: string } & Record<string, unknown>;
+
+/** An error that crosses a boundary. */
+export interface WireError {
+  name: string;
+  message: string;
+  code?: string;
+  stack?: string;
+}
+
+/** Per-component privileges, the analogue of MINIX `system.conf`. */
+export interface Privileges {
+  /** Labels this component may send to (`'*'` = any). Replies are always allowed. */
+  to: string[];
+  /** Message-type patterns it may send: exact (`'ds.publish'`), prefix (`'ds.*'`) or `'*'`. */
+  types: string[];
+  /** Kernel calls it may make (`'*'` = all). */
+  kcalls: KCallName[] | ['*'];
+}
+
+export interface Limits {
+  /** V8 old-generation heap limit for the worker (MiB). */
+  memoryMb: number;
+  /** How often the kernel pings the incarnation (ms). */
+  heartbeatMs: number;
+  /** An incarnation that has not answered a ping for this long is ended as hung (ms). */
+  hangMs: number;
+  /** How long init may take before the incarnation counts as failed (ms). */
+  initMs: number;
+}
+
+export type InitKind = 'fresh' | 'update' | 'restart';
+
+/** Sent to a new incarnation once its worker is up. */
+export interface InitInfo {
+  kind: InitKind;
+  label: string;
+  endpoint: Endpoint;
+  incarnation: number;
+  version: string;
+  /** Free-form arguments from the boot configuration. */
+  args: Record<string, unknown>;
+}
+
+/** Kernel calls: what a component may ask of the kernel. Each needs a privilege. */
+export type KCall =
+  | { call: 'spawn'; label: string; source: string; kind: InitKind; bind: boolean;
+      privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown> }
+  | { call: 'bind'; label: string; incarnation: number }
+  | { call: 'kill'; incarnation: number }
+  | { call: 'fail'; label: string; reason: string }
+  | { call: 'filter'; label: string; match: FilterMatch }
+  | { call: 'unfilter'; filter: number }
+  | { call: 'endpoints' }
+  | { call: 'lookup'; label: string }
+  | { call: 'bootinfo' }
+  | { call: 'boot-done' }
+  | { call: 'alarm'; ms: number; tag: string }
+  | { call: 'console-write'; text: string }
+  | { call: 'console-info' }
+  | { call: 'shutdown'; code: number };
+export type KCallName = KCall['call'];
+
+/** Which messages an interface filter holds back (all given conditions must hold). */
+export interface FilterMatch {
+  from?: Endpoint[];
+  types?: string[];
+}
+
+/** One row of the kernel's endpoint table, as `endpoints` returns it. */
+export interface EndpointInfo {
+  label: string;
+  endpoint: Endpoint;
+  /** The live incarnation bound to it, or null while restarting / updating / failed. */
+  incarnation: number | null;
+  version: string | null;
+  status: 'bound' | 'unbound' | 'failed';
+  /** Messages delivered to this endpoint since boot. */
+  delivered: number;
+  /** Messages currently held back (filter or unbound). */
+  held: number;
+  /** When the bound incarnation started (ms since epoch), or null. */
+  startedAt: number | null;
+  /** Interface filters installed on this endpoint. */
+  filters: number;
+  /** How many incarnations have been bound to it since boot (restarts + updates + 1). */
+  binds: number;
+}
+
+/** Component → kernel. */
+export type Up =
+  | { op: 'send'; to: Address; msg: Outgoing }
+  | { op: 'call'; to: Address; id: number; msg: Outgoing }
+  | { op: 'reply'; to: Endpoint; id: number; result: Result }
+  | { op: 'notify'; to: Address }
+  | { op: 'cancel'; id: number }
+  | { op: 'kcall'; id: number; kcall: KCall }
+  | { op: 'ready' }
+  | { op: 'init-failed'; error: WireError }
+  | { op: 'pong'; seq: number };
+
+/** Kernel → component. */
+export type Down =
+  | { op: 'init'; info: InitInfo }
+  | { op: 'msg'; msg: Message }
+  | { op: 'reply'; id: number; result: Result }
+  | { op: 'kreply'; id: number; result: Result }
+  | { op: 'ping'; seq: number };
+
+/** Why an incarnation ended. */
+export type FaultKind = 'throw' | 'exit' | 'oom' | 'hang' | 'init';
+
+/** The kernel's typed trace event stream. */
+export type TraceEvent =
+  | { ev: 'msg.sent'; t: number; from: Endpoint; to: Endpoint; type: string; id: number }
+  | { ev: 'msg.delivered'; t: number; from: Endpoint; to: Endpoint; incarnation: number; type: string; id: number }
+  | { ev: 'msg.refused'; t: number; from: Endpoint; to: Address; type: string; code: ErrCode; reason: string }
+  | { ev: 'msg.held'; t: number; from: Endpoint; to: Endpoint; type: string; id: number }
+  | { ev: 'incarnation.started'; t: number; label: string; incarnation: number; version: string }
+  | { ev: 'incarnation.ready'; t: number; label: string; incarnation: number }
+  | { ev: 'incarnation.ended'; t: number; label: string; incarnation: number }
+  | { ev: 'incarnation.crashed'; t: number; label: string; incarnation: number; kind: FaultKind; error: WireError }
+  | { ev: 'endpoint.bound'; t: number; label: string; endpoint: Endpoint; incarnation: number }
+  | { ev: 'endpoint.failed'; t: number; label: string; endpoint: Endpoint; reason: string }
+  | { ev: 'filter.installed'; t: number; filter: number; label: string; match: FilterMatch }
+  | { ev: 'filter.released'; t: number; filter: number; label: string; released: number }
+  | { ev: 'kernel.log'; t: number; level: 'info' | 'warn' | 'error'; text: string };
+export type TraceEventName = TraceEvent['ev'];
+
+/** How `rs` restarts a component that faulted (stateless for now; SSRs come later). */
+export interface RestartPolicy {
+  /** Give up after this many consecutive failures in the component's own init. */
+  maxInitFailures: number;
+  /** First restart delay; doubled per consecutive fault, up to `backoffMaxMs`. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Give up after this many faults within `windowMs`. */
+  maxFaults: number;
+  windowMs: number;
+}
+
+/** One component of the boot image. */
+export interface ServiceConfig {
+  label: string;
+  /** Entry file (TypeScript), absolute or relative to the package root. */
+  source: string;
+  privileges: Privileges;
+  limits?: Partial<Limits>;
+  policy?: Partial<RestartPolicy>;
+  args?: Record<string, unknown>;
+}
+
+/** The boot configuration: `rs` (started by the kernel) and what `rs` starts, in order. */
+export interface BootConfig {
+  rs: ServiceConfig;
+  services: ServiceConfig[];
+  /** The label that receives console input (`console.input` / `console.eof`). */
+  console?: string;
+  /** Defaults applied to every component's limits. */
+  limits?: Partial<Limits>;
+}

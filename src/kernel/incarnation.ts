@@ -1,0 +1,139 @@
+/**
+ * Incarnations: one running instance of a component in its own worker thread, with
+ * V8 resource limits. This file owns the worker's lifecycle and turns every way a
+ * worker can end (uncaught error, exit, out of memory, missed heartbeat, failed init)
+ * into exactly one `onEnd` callback with a `FaultKind` (or none for a requested stop).
+ *
+ * Entry points: `Incarnation.start(...)`, `Incarnation.post`, `Incarnation.stop`,
+ * `Incarnation.kill(kind)`.
+ */
+import { Worker } from 'node:worker_threads';
+import type { Down, Endpoint, FaultKind, InitInfo, Limits, Up, WireError } from './abi.js';
+import type { Clock } from './clock.js';
+
+/** The lifecycle of an incarnation (an explicit state machine, not flags). */
+export type IncarnationPhase =
+  | { phase: 'starting' }
+  | { phase: 'ready' }
+  | { phase: 'stopping' }
+  | { phase: 'dead'; fault: FaultKind | null };
+
+export interface IncarnationHooks {
+  onUp(inc: Incarnation, up: Up): void;
+  /** Called once, when the worker is gone. `fault` is null for a requested stop. */
+  onEnd(inc: Incarnation, fault: FaultKind | null, error: WireError): void;
+}
+
+export class Incarnation {
+  state: IncarnationPhase = { phase: 'starting' };
+  readonly startedAt: number;
+  lastPong: number;
+  lastPing: number;
+  pingSeq = 0;
+  /** Kernel call ids of calls delivered to this incarnation and not yet answered. */
+  readonly pending = new Set<number>();
+  /** Calls this incarnation made that are in flight: its own call id → kernel call id. */
+  readonly outgoing = new Map<number, number>();
+  delivered = 0;
+  private readonly worker: Worker;
+  private ended = false;
+  private lastError: WireError | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly label: string,
+    readonly endpoint: Endpoint,
+    readonly version: string,
+    file: string,
+    readonly limits: Limits,
+    clock: Clock,
+    private readonly hooks: IncarnationHooks,
+  ) {
+    this.startedAt = this.lastPong = this.lastPing = clock.now();
+    this.worker = new Worker(file, {
+      resourceLimits: {
+        maxOldGenerationSizeMb: limits.memoryMb,
+        maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(limits.memoryMb / 4))),
+      },
+      name: `${label}#${id}`,
+    });
+    this.worker.on('message', (up: Up) => {
+      if (up.op === 'pong') {
+        this.lastPong = clock.now();
+        return;
+      }
+      this.hooks.onUp(this, up);
+    });
+    this.worker.on('error', (e: Error & { code?: string }) => {
+      this.lastError = toWireError(e);
+      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') this.end('oom');
+      else this.end(this.state.phase === 'starting' ? 'init' : 'throw');
+    });
+    this.worker.on('exit', (code) => {
+      if (this.state.phase === 'stopping') this.end(null);
+      else this.end(this.state.phase === 'starting' ? 'init' : 'exit', code);
+    });
+  }
+
+  get name(): string {
+    return `${this.label}#${this.id}`;
+  }
+
+  get alive(): boolean {
+    return this.state.phase === 'starting' || this.state.phase === 'ready';
+  }
+
+  init(info: InitInfo): void {
+    this.post({ op: 'init', info });
+  }
+
+  post(down: Down): void {
+    if (this.ended) return;
+    this.worker.postMessage(down);
+  }
+
+  ping(now: number): void {
+    this.lastPing = now;
+    this.post({ op: 'ping', seq: ++this.pingSeq });
+  }
+
+  /** Ask the worker to end (no fault). */
+  async stop(): Promise<void> {
+    if (this.ended) return;
+    this.state = { phase: 'stopping' };
+    await this.worker.terminate();
+  }
+
+  /** End the worker as faulty (hang, failed init, …). Terminates a spinning loop too. */
+  kill(kind: FaultKind, error: WireError): void {
+    if (this.ended) return;
+    this.lastError = error;
+    this.end(kind);
+    void this.worker.terminate();
+  }
+
+  private end(fault: FaultKind | null, exitCode?: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.state = { phase: 'dead', fault };
+    const error =
+      this.lastError ??
+      (fault === null
+        ? { name: 'Stopped', message: 'stopped' }
+        : { name: 'Exit', message: `worker exited with code ${exitCode ?? '?'}` });
+    this.hooks.onEnd(this, fault, error);
+  }
+}
+
+export function toWireError(e: unknown): WireError {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return {
+      name: e.name,
+      message: e.message,
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(e.stack ? { stack: e.stack } : {}),
+    };
+  }
+  return { name: 'Error', message: String(e) };
+}

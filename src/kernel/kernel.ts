@@ -1,0 +1,612 @@
+/**
+ * The kernel (main thread): owns the endpoint table, routes every message, enforces
+ * privileges, holds messages behind interface filters, detects faults, serves kernel
+ * calls, and owns the host resources as devices (console, clock; disk and TCP later).
+ *
+ * Entry points: `new Kernel(options)`, `boot()`, `call()` / `send()` (the host's own
+ * client, used by the control socket and tests), `trace`, `shutdown()`, `exited`.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  HOST, KERNEL,
+  type Address, type BootConfig, type EndpointInfo, type ErrCode, type FaultKind, type InitKind,
+  type KCall, type Limits, type Message, type Outgoing, type Privileges, type Result, type Up,
+  type WireError,
+} from './abi.js';
+import { realClock, type Clock } from './clock.js';
+import { ConsoleDevice, type ConsoleOptions } from './devices/console.js';
+import { EndpointTable, typeMatches, type EndpointEntry, type Envelope } from './endpoints.js';
+import { Incarnation } from './incarnation.js';
+import { LoadError, Loader } from './loader.js';
+import { Trace } from './trace.js';
+
+export const DEFAULT_LIMITS: Limits = { memoryMb: 128, heartbeatMs: 500, hangMs: 3000, initMs: 10_000 };
+
+export interface KernelOptions {
+  /** State directory (created if missing). */
+  home: string;
+  config: BootConfig;
+  /** Where built bundles are cached (default `<home>/cache`). */
+  cacheDir?: string;
+  /** Attach a console device (host stdin/stdout or streams given here). */
+  console?: ConsoleOptions | null;
+  /** Listen on `<home>/molt.sock` for the `molt` command (default true). */
+  control?: boolean;
+  clock?: Clock;
+  /** How long `boot()` waits for `rs` to report the boot image up (ms). */
+  bootTimeoutMs?: number;
+}
+
+/** A call the kernel is tracking, by kernel call id. */
+interface CallRecord {
+  /** The calling incarnation, or null for the host's own client. */
+  caller: Incarnation | null;
+  callerId: number;
+  /** The incarnation it was delivered to (null while held). */
+  callee: Incarnation | null;
+}
+
+export class KernelError extends Error {
+  constructor(readonly code: ErrCode, message: string) {
+    super(message);
+    this.name = 'KernelError';
+  }
+}
+
+export class Kernel {
+  readonly trace = new Trace();
+  readonly home: string;
+  readonly config: BootConfig;
+  readonly clock: Clock;
+  /** Resolves with the exit code once the system has shut down. */
+  readonly exited: Promise<number>;
+
+  private readonly endpoints = new EndpointTable();
+  private readonly incarnations = new Map<number, Incarnation>();
+  private readonly privileges = new Map<Incarnation, CompiledPrivileges>();
+  private readonly calls = new Map<number, CallRecord>();
+  private readonly hostCalls = new Map<number, (r: Result) => void>();
+  private readonly readyWaiters = new Map<Incarnation, (r: Result<null>) => void>();
+  private readonly loader: Loader;
+  private consoleDevice: ConsoleDevice | null = null;
+  private control: { close(): Promise<void> } | null = null;
+  private nextIncarnation = 1;
+  private nextCall = 1;
+  private nextHostCall = 1;
+  private nextFilter = 1;
+  private readonly filterOwner = new Map<number, EndpointEntry>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private phase: 'new' | 'booting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private bootDone: ((r: Result<null>) => void) | null = null;
+  private resolveExited!: (code: number) => void;
+  private rsFaults: number[] = [];
+
+  constructor(private readonly options: KernelOptions) {
+    this.home = resolve(options.home);
+    this.config = options.config;
+    this.clock = options.clock ?? realClock;
+    this.loader = new Loader(options.cacheDir ?? join(this.home, 'cache'));
+    this.exited = new Promise((r) => (this.resolveExited = r));
+  }
+
+  // ───────────────────────────── boot / shutdown ─────────────────────────────
+
+  /**
+   * Boot: 1. create the state directory; 2. open the control socket; 3. start `rs`,
+   * which starts the boot image and reports `boot-done`; 4. attach the console.
+   * Resolves with the time it took (ms).
+   */
+  async boot(): Promise<number> {
+    if (this.phase !== 'new') throw new Error(`kernel already ${this.phase}`);
+    const t0 = performance.now();
+    this.phase = 'booting';
+    await mkdir(this.home, { recursive: true });
+    if (this.options.control !== false) {
+      const { openControlSocket } = await import('./control.js');
+      this.control = await openControlSocket(this, join(this.home, 'molt.sock'));
+    }
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), 50);
+    this.heartbeat.unref();
+    if (this.config.console) this.endpoints.ensure(this.config.console);
+
+    const booted = new Promise<Result<null>>((r) => (this.bootDone = r));
+    const rs = await this.spawn(this.config.rs, 'fresh', true);
+    if (!rs.ok) {
+      await this.shutdown(1);
+      throw new KernelError(rs.code, `rs failed to start: ${rs.message ?? rs.code}`);
+    }
+    const timeout = this.options.bootTimeoutMs ?? 20_000;
+    let timer: unknown;
+    const result = await Promise.race([
+      booted,
+      new Promise<Result<null>>((r) => {
+        timer = this.clock.setTimeout(() => r({ ok: false, code: 'ETIMEDOUT', message: `boot did not finish within ${timeout} ms` }), timeout);
+      }),
+    ]);
+    this.clock.clearTimeout(timer);
+    if (!result.ok) {
+      await this.shutdown(1);
+      throw new KernelError(result.code, result.message ?? 'boot failed');
+    }
+    this.phase = 'running';
+    if (this.options.console && this.config.console) {
+      const label = this.config.console;
+      this.consoleDevice = new ConsoleDevice(this.options.console, {
+        line: (line) => this.kernelSend(label, { type: 'console.input', line }),
+        eof: () => this.kernelSend(label, { type: 'console.eof' }),
+      });
+    }
+    return performance.now() - t0;
+  }
+
+  /** End every incarnation, close devices and the control socket. Idempotent. */
+  async shutdown(code = 0): Promise<void> {
+    if (this.phase === 'stopping' || this.phase === 'stopped') return this.exited.then(() => undefined);
+    this.phase = 'stopping';
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.consoleDevice?.close();
+    for (const [, resolve] of this.hostCalls) resolve({ ok: false, code: 'EDEADEP', message: 'system shut down' });
+    this.hostCalls.clear();
+    await Promise.all([...this.incarnations.values()].map((inc) => inc.stop()));
+    await this.control?.close();
+    this.phase = 'stopped';
+    this.resolveExited(code);
+  }
+
+  get running(): boolean {
+    return this.phase === 'booting' || this.phase === 'running';
+  }
+
+  // ───────────────────────────── the host's client ─────────────────────────────
+
+  /** sendrec from the host (control socket, tests): resolves with the reply. */
+  call(to: Address, msg: Outgoing, timeoutMs = 10_000): Promise<Result> {
+    return new Promise((resolveCall) => {
+      const hostId = this.nextHostCall++;
+      let timer: unknown;
+      this.hostCalls.set(hostId, (r) => {
+        this.clock.clearTimeout(timer);
+        resolveCall(r);
+      });
+      timer = this.clock.setTimeout(() => {
+        if (this.hostCalls.delete(hostId)) {
+          this.cancelCall(null, hostId);
+          resolveCall({ ok: false, code: 'ETIMEDOUT', message: `no reply from ${String(to)} within ${timeoutMs} ms` });
+        }
+      }, timeoutMs);
+      this.route(null, to, msg, hostId);
+    });
+  }
+
+  /** One-way send from the host. */
+  send(to: Address, msg: Outgoing): void {
+    this.route(null, to, msg, 0);
+  }
+
+  /** The endpoint table as plain rows. */
+  endpointTable(): EndpointInfo[] {
+    return this.endpoints.all().map((e) => {
+      const inc = e.bound;
+      return {
+        label: e.label,
+        endpoint: e.endpoint,
+        incarnation: inc?.id ?? null,
+        version: inc?.version ?? null,
+        status: e.state.status,
+        delivered: e.delivered,
+        held: e.heldCount,
+        startedAt: inc?.startedAt ?? null,
+        filters: e.filters.size,
+        binds: e.binds,
+      };
+    });
+  }
+
+  // ───────────────────────────── incarnations ─────────────────────────────
+
+  /**
+   * Start a new incarnation of a component and wait until its init has finished.
+   * With `bind`, the endpoint is rebound to it as soon as it is ready.
+   */
+  async spawn(
+    svc: { label: string; source: string; privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown> },
+    kind: InitKind,
+    bind: boolean,
+  ): Promise<Result<{ incarnation: number; endpoint: number; version: string }>> {
+    if (!this.running) return { ok: false, code: 'EDEADEP', message: 'system is shutting down' };
+    const entry = this.endpoints.ensure(svc.label);
+    if (entry.state.status === 'failed') entry.state = { status: 'unbound' };
+    let loaded;
+    try {
+      loaded = await this.loader.load(resolveSource(svc.source));
+    } catch (e) {
+      const message = e instanceof LoadError ? e.message : String(e);
+      this.log('error', message);
+      return { ok: false, code: 'EINIT', message };
+    }
+    const limits: Limits = { ...DEFAULT_LIMITS, ...this.config.limits, ...svc.limits };
+    const inc = new Incarnation(this.nextIncarnation++, svc.label, entry.endpoint, loaded.version, loaded.file, limits, this.clock, {
+      onUp: (i, up) => this.onUp(i, up),
+      onEnd: (i, fault, error) => this.onEnd(i, fault, error),
+    });
+    this.incarnations.set(inc.id, inc);
+    this.privileges.set(inc, compilePrivileges(svc.privileges));
+    if (this.trace.active) this.trace.emit({ ev: 'incarnation.started', t: this.clock.now(), label: svc.label, incarnation: inc.id, version: loaded.version });
+    const ready = new Promise<Result<null>>((r) => this.readyWaiters.set(inc, r));
+    const initTimer = this.clock.setTimeout(() => {
+      inc.kill('init', { name: 'InitTimeout', message: `init did not finish within ${limits.initMs} ms` });
+    }, limits.initMs);
+    inc.init({ kind, label: svc.label, endpoint: entry.endpoint, incarnation: inc.id, version: loaded.version, args: svc.args ?? {} });
+    const r = await ready;
+    this.clock.clearTimeout(initTimer);
+    if (!r.ok) return r;
+    if (bind) this.bind(entry, inc);
+    return { ok: true, value: { incarnation: inc.id, endpoint: entry.endpoint, version: loaded.version } };
+  }
+
+  /** Rebind an endpoint to an incarnation in one step and release what it held. */
+  private bind(entry: EndpointEntry, inc: Incarnation): void {
+    entry.state = { status: 'bound', incarnation: inc };
+    entry.binds++;
+    if (this.trace.active) this.trace.emit({ ev: 'endpoint.bound', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, incarnation: inc.id });
+    this.release(entry);
+  }
+
+  private release(entry: EndpointEntry): void {
+    const inc = entry.bound;
+    if (!inc) return;
+    for (const env of entry.takeReleasable()) this.deliver(entry, inc, env);
+  }
+
+  private onUp(inc: Incarnation, up: Up): void {
+    switch (up.op) {
+      case 'send':
+        return this.route(inc, up.to, up.msg, 0);
+      case 'call':
+        return this.route(inc, up.to, up.msg, up.id);
+      case 'reply':
+        return this.onReply(inc, up.id, up.result);
+      case 'notify':
+        return this.route(inc, up.to, { type: 'notify' }, 0);
+      case 'cancel':
+        return this.cancelCall(inc, up.id);
+      case 'kcall':
+        void this.kcall(inc, up.kcall).then((result) => inc.post({ op: 'kreply', id: up.id, result }));
+        return;
+      case 'ready': {
+        if (inc.state.phase !== 'starting') return;
+        inc.state = { phase: 'ready' };
+        if (this.trace.active) this.trace.emit({ ev: 'incarnation.ready', t: this.clock.now(), label: inc.label, incarnation: inc.id });
+        const w = this.readyWaiters.get(inc);
+        this.readyWaiters.delete(inc);
+        w?.({ ok: true, value: null });
+        return;
+      }
+      case 'init-failed':
+        return inc.kill('init', up.error);
+      case 'pong':
+        return;
+    }
+  }
+
+  private onEnd(inc: Incarnation, fault: FaultKind | null, error: WireError): void {
+    const t = this.clock.now();
+    this.incarnations.delete(inc.id);
+    this.privileges.delete(inc);
+    if (this.trace.active) {
+      if (fault) this.trace.emit({ ev: 'incarnation.crashed', t, label: inc.label, incarnation: inc.id, kind: fault, error });
+      this.trace.emit({ ev: 'incarnation.ended', t, label: inc.label, incarnation: inc.id });
+    }
+    const entry = this.endpoints.get(inc.endpoint)!;
+    const wasBound = entry.bound === inc;
+    if (wasBound) entry.state = { status: 'unbound' };
+    // 1. Calls delivered to it and not answered: their callers get EDEADEP.
+    for (const callId of inc.pending) {
+      const rec = this.calls.get(callId);
+      if (rec) this.answer(callId, rec, { ok: false, code: 'EDEADEP', message: `${inc.label} ended (${fault ?? 'stopped'}) while handling the call` });
+    }
+    inc.pending.clear();
+    // 2. Calls it made: forget them (their replies have nowhere to go).
+    for (const callId of inc.outgoing.values()) this.forgetCall(callId);
+    inc.outgoing.clear();
+    // 3. Not yet ready: the spawn that started it gets the error.
+    const w = this.readyWaiters.get(inc);
+    if (w) {
+      this.readyWaiters.delete(inc);
+      w({ ok: false, code: 'EINIT', message: `${inc.name} failed in init (${fault ?? 'stopped'}): ${error.message}` });
+      return;
+    }
+    if (!fault || !this.running) return;
+    // 4. A fault after init: rs decides what to do (rs itself is restarted by the kernel).
+    this.log('warn', `${inc.name} crashed (${fault}): ${error.message}`);
+    if (inc.label === this.config.rs.label) {
+      if (wasBound) void this.restartRs();
+      return;
+    }
+    this.kernelSend(this.config.rs.label, {
+      type: 'kernel.fault', label: inc.label, incarnation: inc.id, kind: fault, error, wasBound,
+    });
+  }
+
+  /** rs is the root of the reincarnation tree: the kernel restarts it, with a give-up limit. */
+  private async restartRs(): Promise<void> {
+    const now = this.clock.now();
+    this.rsFaults = [...this.rsFaults.filter((t) => now - t < 60_000), now];
+    if (this.rsFaults.length > 5) {
+      this.log('error', 'rs keeps failing; the system cannot recover and shuts down');
+      return this.shutdown(1);
+    }
+    const r = await this.spawn(this.config.rs, 'restart', true);
+    if (!r.ok) {
+      this.log('error', `rs could not be restarted: ${r.message ?? r.code}`);
+      return this.shutdown(1);
+    }
+  }
+
+  private checkHeartbeats(): void {
+    const now = this.clock.now();
+    for (const inc of this.incarnations.values()) {
+      if (inc.state.phase !== 'ready') continue;
+      if (now - inc.lastPong > inc.limits.hangMs) {
+        inc.kill('hang', { name: 'Hang', message: `no heartbeat for ${now - inc.lastPong} ms (limit ${inc.limits.hangMs} ms)` });
+      } else if (now - inc.lastPing >= inc.limits.heartbeatMs) {
+        inc.ping(now);
+      }
+    }
+  }
+
+  // ───────────────────────────── message routing ─────────────────────────────
+
+  /**
+   * Route a message from `sender` (null = host). `callerId` > 0 makes it a call whose
+   * reply goes back to the sender under that id.
+   */
+  private route(sender: Incarnation | null, to: Address, out: Outgoing, callerId: number): void {
+    const msg = out as Message;
+    const from = sender ? sender.endpoint : HOST;
+    const type = typeof msg.type === 'string' ? msg.type : '';
+    const entry = this.endpoints.get(to);
+    let refusal: [ErrCode, string] | null = null;
+    if (!entry) refusal = ['ENOENT', `no such endpoint: ${String(to)}`];
+    else if (!type) refusal = ['EINVAL', 'message has no type'];
+    else if (sender) refusal = this.checkSend(sender, entry.label, type);
+    if (refusal) {
+      if (this.trace.active) this.trace.emit({ ev: 'msg.refused', t: this.clock.now(), from, to, type, code: refusal[0], reason: refusal[1] });
+      if (sender) this.log('warn', `refused ${sender.name} → ${String(to)} ${type}: ${refusal[1]}`);
+      if (callerId) this.replyTo(sender, callerId, { ok: false, code: refusal[0], message: refusal[1] });
+      return;
+    }
+    const dest = entry!;
+    msg.from = from;
+    let call = 0;
+    if (callerId) {
+      call = this.nextCall++;
+      this.calls.set(call, { caller: sender, callerId, callee: null });
+      sender?.outgoing.set(callerId, call);
+    }
+    msg.id = call;
+    if (this.trace.active) this.trace.emit({ ev: 'msg.sent', t: this.clock.now(), from, to: dest.endpoint, type, id: call });
+    const env: Envelope = { msg, call };
+    if (dest.state.status === 'failed') return this.refuseFailed(dest, env);
+    if (dest.shouldHold(msg)) {
+      dest.hold(env);
+      if (this.trace.active) this.trace.emit({ ev: 'msg.held', t: this.clock.now(), from, to: dest.endpoint, type, id: call });
+      return;
+    }
+    this.deliver(dest, dest.bound!, env);
+  }
+
+  private deliver(entry: EndpointEntry, inc: Incarnation, env: Envelope): void {
+    if (env.call) {
+      const rec = this.calls.get(env.call);
+      if (!rec) return; // cancelled while held
+      rec.callee = inc;
+      inc.pending.add(env.call);
+    }
+    entry.delivered++;
+    inc.delivered++;
+    inc.post({ op: 'msg', msg: env.msg });
+    if (this.trace.active) this.trace.emit({ ev: 'msg.delivered', t: this.clock.now(), from: env.msg.from, to: entry.endpoint, incarnation: inc.id, type: env.msg.type, id: env.call });
+  }
+
+  private onReply(inc: Incarnation, call: number, result: Result): void {
+    const rec = this.calls.get(call);
+    if (!rec || rec.callee !== inc) return; // cancelled, timed out, or not this incarnation's to answer
+    this.answer(call, rec, result);
+  }
+
+  private answer(call: number, rec: CallRecord, result: Result): void {
+    this.calls.delete(call);
+    rec.callee?.pending.delete(call);
+    rec.caller?.outgoing.delete(rec.callerId);
+    this.replyTo(rec.caller, rec.callerId, result);
+  }
+
+  private replyTo(caller: Incarnation | null, callerId: number, result: Result): void {
+    if (caller === null) {
+      const r = this.hostCalls.get(callerId);
+      this.hostCalls.delete(callerId);
+      r?.(result);
+    } else if (caller.alive) {
+      caller.post({ op: 'reply', id: callerId, result });
+    }
+  }
+
+  private cancelCall(caller: Incarnation | null, callerId: number): void {
+    if (caller) {
+      const call = caller.outgoing.get(callerId);
+      caller.outgoing.delete(callerId);
+      if (call) this.forgetCall(call);
+      return;
+    }
+    for (const [call, rec] of this.calls) {
+      if (rec.caller === null && rec.callerId === callerId) return this.forgetCall(call);
+    }
+  }
+
+  private forgetCall(call: number): void {
+    const rec = this.calls.get(call);
+    if (!rec) return;
+    this.calls.delete(call);
+    rec.callee?.pending.delete(call);
+  }
+
+  private refuseFailed(entry: EndpointEntry, env: Envelope): void {
+    const reason = entry.state.status === 'failed' ? entry.state.reason : 'failed';
+    if (this.trace.active) this.trace.emit({ ev: 'msg.refused', t: this.clock.now(), from: env.msg.from, to: entry.endpoint, type: env.msg.type, code: 'EDEADEP', reason });
+    if (!env.call) return;
+    const rec = this.calls.get(env.call);
+    if (rec) this.answer(env.call, rec, { ok: false, code: 'EDEADEP', message: `${entry.label} is down: ${reason}` });
+  }
+
+  /** A message from the kernel itself (faults, console input, alarms): no privilege check. */
+  private kernelSend(label: string, body: Outgoing): void {
+    const entry = this.endpoints.ensure(label);
+    const msg = { ...body, from: KERNEL, id: 0 } as Message;
+    const env: Envelope = { msg, call: 0 };
+    if (entry.state.status === 'failed') return;
+    if (entry.shouldHold(msg)) entry.hold(env);
+    else this.deliver(entry, entry.bound!, env);
+  }
+
+  private checkSend(sender: Incarnation, label: string, type: string): [ErrCode, string] | null {
+    if (type.startsWith('kernel.')) return ['EPERM', `only the kernel may send ${type}`];
+    const p = this.privileges.get(sender);
+    if (!p) return ['EPERM', 'sender has no privileges'];
+    if (!p.anyLabel && !p.labels.has(label)) return ['EPERM', `${sender.label} may not send to ${label}`];
+    if (!p.anyType && !p.types.some((t) => typeMatches(t, type))) return ['EPERM', `${sender.label} may not send ${type}`];
+    return null;
+  }
+
+  // ───────────────────────────── kernel calls ─────────────────────────────
+
+  private async kcall(inc: Incarnation, k: KCall): Promise<Result> {
+    const p = this.privileges.get(inc);
+    const name = k?.call;
+    if (!p || !(p.anyKcall || p.kcalls.has(name))) {
+      this.log('warn', `refused kernel call ${String(name)} from ${inc.name}`);
+      return { ok: false, code: 'EPERM', message: `${inc.label} may not make kernel call ${String(name)}` };
+    }
+    try {
+      return await this.doKcall(inc, k);
+    } catch (e) {
+      return { ok: false, code: 'EINVAL', message: `kernel call ${name} failed: ${(e as Error).message}` };
+    }
+  }
+
+  private async doKcall(inc: Incarnation, k: KCall): Promise<Result> {
+    switch (k.call) {
+      case 'spawn':
+        return this.spawn({ label: k.label, source: k.source, privileges: k.privileges, limits: k.limits, args: k.args }, k.kind, k.bind);
+      case 'bind': {
+        const entry = this.endpoints.get(k.label);
+        const target = this.incarnations.get(k.incarnation);
+        if (!entry || !target || target.label !== k.label || target.state.phase !== 'ready') {
+          return { ok: false, code: 'ENOENT', message: `no ready incarnation ${k.label}#${k.incarnation}` };
+        }
+        this.bind(entry, target);
+        return ok(null);
+      }
+      case 'kill': {
+        const target = this.incarnations.get(k.incarnation);
+        if (!target) return { ok: false, code: 'ESRCH', message: `no incarnation #${k.incarnation}` };
+        await target.stop();
+        return ok(null);
+      }
+      case 'fail': {
+        const entry = this.endpoints.get(k.label);
+        if (!entry) return { ok: false, code: 'ENOENT', message: `no endpoint ${k.label}` };
+        entry.state = { status: 'failed', reason: k.reason };
+        if (this.trace.active) this.trace.emit({ ev: 'endpoint.failed', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, reason: k.reason });
+        for (const env of entry.takeAll()) this.refuseFailed(entry, env);
+        return ok(null);
+      }
+      case 'filter': {
+        const entry = this.endpoints.get(k.label);
+        if (!entry) return { ok: false, code: 'ENOENT', message: `no endpoint ${k.label}` };
+        const id = this.nextFilter++;
+        entry.filters.set(id, { ...(k.match.from ? { from: k.match.from } : {}), ...(k.match.types ? { types: k.match.types } : {}) });
+        this.filterOwner.set(id, entry);
+        if (this.trace.active) this.trace.emit({ ev: 'filter.installed', t: this.clock.now(), filter: id, label: entry.label, match: k.match });
+        return ok(id);
+      }
+      case 'unfilter': {
+        const entry = this.filterOwner.get(k.filter);
+        if (!entry) return { ok: false, code: 'ENOENT', message: `no filter ${k.filter}` };
+        this.filterOwner.delete(k.filter);
+        entry.filters.delete(k.filter);
+        const before = entry.heldCount;
+        this.release(entry);
+        if (this.trace.active) this.trace.emit({ ev: 'filter.released', t: this.clock.now(), filter: k.filter, label: entry.label, released: before - entry.heldCount });
+        return ok(null);
+      }
+      case 'endpoints':
+        return ok(this.endpointTable());
+      case 'lookup': {
+        const entry = this.endpoints.get(k.label);
+        return entry ? ok(entry.endpoint) : { ok: false, code: 'ENOENT', message: `no endpoint ${k.label}` };
+      }
+      case 'bootinfo':
+        return ok(this.config);
+      case 'boot-done':
+        this.bootDone?.({ ok: true, value: null });
+        this.bootDone = null;
+        return ok(null);
+      case 'alarm': {
+        const label = inc.label;
+        this.clock.setTimeout(() => {
+          if (this.running) this.kernelSend(label, { type: 'clock.alarm', tag: k.tag });
+        }, Math.max(0, k.ms));
+        return ok(null);
+      }
+      case 'console-write':
+        this.consoleDevice?.write(String(k.text));
+        if (!this.consoleDevice && this.options.console) this.options.console.output.write(String(k.text));
+        return ok(null);
+      case 'console-info':
+        return ok({ attached: this.options.console != null, isTTY: this.options.console?.isTTY ?? false });
+      case 'shutdown':
+        setImmediate(() => void this.shutdown(k.code ?? 0));
+        return ok(null);
+      default:
+        return { ok: false, code: 'ENOSYS', message: `unknown kernel call ${(k as { call: string }).call}` };
+    }
+  }
+
+  private log(level: 'info' | 'warn' | 'error', text: string): void {
+    if (this.trace.active) this.trace.emit({ ev: 'kernel.log', t: this.clock.now(), level, text });
+  }
+}
+
+function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+interface CompiledPrivileges {
+  anyLabel: boolean;
+  labels: Set<string>;
+  anyType: boolean;
+  types: string[];
+  anyKcall: boolean;
+  kcalls: Set<string>;
+}
+
+function compilePrivileges(p: Privileges): CompiledPrivileges {
+  const kcalls = p.kcalls as string[];
+  return {
+    anyLabel: p.to.includes('*'),
+    labels: new Set(p.to),
+    anyType: p.types.includes('*'),
+    types: p.types,
+    anyKcall: kcalls.includes('*'),
+    kcalls: new Set(kcalls),
+  };
+}
+
+/** The package root: sources in a boot configuration are relative to it. */
+export const PACKAGE_ROOT = resolve(new URL('../..', import.meta.url).pathname);
+
+function resolveSource(source: string): string {
+  return resolve(PACKAGE_ROOT, source);
+}

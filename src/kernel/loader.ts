@@ -1,0 +1,144 @@
+/**
+ * The loader: turns a component's TypeScript entry file into a runnable *version* —
+ * one esbuild bundle (so two versions never share module instances) named by the hash
+ * of its content. Bundles are cached under `<cacheDir>/bundles/<hash>.mjs`; an index
+ * keyed by entry path and the mtimes/sizes of every input skips esbuild when nothing
+ * changed (that keeps boot fast).
+ *
+ * Entry point: `Loader.load(source) → { file, version }`.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+export interface LoadedVersion {
+  /** Absolute path of the bundle a worker runs. */
+  file: string;
+  /** Content hash of the bundle (12 hex digits): the version id. */
+  version: string;
+}
+
+interface IndexEntry {
+  version: string;
+  inputs: Array<{ path: string; mtimeMs: number; size: number }>;
+}
+
+/** The worker-side runtime every bundle starts with. */
+const RUNTIME = fileURLToPath(new URL('../sys/runtime.ts', import.meta.url));
+
+export class LoadError extends Error {
+  override name = 'LoadError';
+}
+
+export class Loader {
+  private readonly bundles: string;
+  private readonly indexFile: string;
+  private index: Record<string, IndexEntry> | null = null;
+  private inflight = new Map<string, Promise<LoadedVersion>>();
+
+  constructor(cacheDir: string) {
+    this.bundles = join(cacheDir, 'bundles');
+    this.indexFile = join(cacheDir, 'bundles', 'index.json');
+  }
+
+  /** Build (or reuse) the bundle for `source`. Fails with a LoadError before anything runs. */
+  load(source: string): Promise<LoadedVersion> {
+    const abs = resolve(source);
+    let p = this.inflight.get(abs);
+    if (!p) {
+      p = this.loadUncached(abs).finally(() => this.inflight.delete(abs));
+      this.inflight.set(abs, p);
+    }
+    return p;
+  }
+
+  private async loadUncached(abs: string): Promise<LoadedVersion> {
+    const index = await this.readIndex();
+    const hit = index[abs];
+    if (hit && (await this.unchanged(hit))) {
+      return { file: join(this.bundles, `${hit.version}.mjs`), version: hit.version };
+    }
+    try {
+      await stat(abs);
+    } catch {
+      throw new LoadError(`cannot load component: no such file ${abs}`);
+    }
+    let result: esbuild.BuildResult<{ write: false; metafile: true }>;
+    try {
+      result = await esbuild.build({
+        stdin: {
+          contents:
+            `import def from ${JSON.stringify(abs)};\n` +
+            `import { runComponent } from ${JSON.stringify(RUNTIME)};\n` +
+            `runComponent(def);\n`,
+          resolveDir: dirname(abs),
+          sourcefile: `molt-entry:${abs}`,
+          loader: 'ts',
+        },
+        bundle: true,
+        write: false,
+        metafile: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        logLevel: 'silent',
+      });
+    } catch (e) {
+      const failure = e as esbuild.BuildFailure;
+      const text = (failure.errors ?? [])
+        .map((m) => `${m.location ? `${m.location.file}:${m.location.line}:${m.location.column}: ` : ''}${m.text}`)
+        .join('\n');
+      throw new LoadError(`cannot build ${abs}:\n${text || String(e)}`);
+    }
+    const code = result.outputFiles[0]!.contents;
+    const version = createHash('sha256').update(code).digest('hex').slice(0, 12);
+    const file = join(this.bundles, `${version}.mjs`);
+    await mkdir(this.bundles, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, code);
+    await rename(tmp, file);
+    const inputs: IndexEntry['inputs'] = [];
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (input.startsWith('<stdin>') || input.includes('molt-entry:')) continue;
+      const p = resolve(input);
+      const st = await stat(p);
+      inputs.push({ path: p, mtimeMs: st.mtimeMs, size: st.size });
+    }
+    index[abs] = { version, inputs };
+    await this.writeIndex(index);
+    return { file, version };
+  }
+
+  private async unchanged(entry: IndexEntry): Promise<boolean> {
+    try {
+      await stat(join(this.bundles, `${entry.version}.mjs`));
+      for (const input of entry.inputs) {
+        const st = await stat(input.path);
+        if (st.mtimeMs !== input.mtimeMs || st.size !== input.size) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async readIndex(): Promise<Record<string, IndexEntry>> {
+    if (!this.index) {
+      try {
+        this.index = JSON.parse(await readFile(this.indexFile, 'utf8')) as Record<string, IndexEntry>;
+      } catch {
+        this.index = {};
+      }
+    }
+    return this.index;
+  }
+
+  private async writeIndex(index: Record<string, IndexEntry>): Promise<void> {
+    await mkdir(this.bundles, { recursive: true });
+    const tmp = `${this.indexFile}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(tmp, JSON.stringify(index));
+    await rename(tmp, this.indexFile);
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * rs — the reincarnation server: starts the boot image, watches for faults the kernel
+ * reports, restarts (stateless, with backoff and give-up limits), answers `service …`.
+ */
+import { defineServer } from '../../sys/index.js';
+import { rsProtocol } from './protocol.js';
+import { bootImage, doAlarm, doFault, doRestart, rebuildFromKernel } from './reincarnate.js';
+import { doList } from './list.js';
+import type { RsState } from './state.js';
+
+const empty = (): RsState => ({ config: null, services: new Map(), booted: false });
+
+export default defineServer({
+  protocol: rsProtocol,
+  init: empty,
+  restart: async (ctx) => {
+    const state = empty();
+    await rebuildFromKernel(state, ctx);
+    return state;
+  },
+  start: (state, ctx) => (state.booted ? undefined : bootImage(state, ctx)),
+  handlers: {
+    'kernel.fault': doFault,
+    'clock.alarm': doAlarm,
+    'rs.list': doList,
+    'rs.restart': doRestart,
+  },
+});

@@ -1,0 +1,88 @@
+/**
+ * tty: the minimal built-in command set (`service list`, `echo`, `shutdown`, `help`),
+ * run one line at a time in order. Replaced by the real shell in the OS issue.
+ *
+ * Entry points: `doInput`, `doEof`, `prompt`.
+ */
+import type { Ctx, Handler } from '../../sys/index.js';
+import { formatServiceTable } from '../../lib/table.js';
+import type { ServiceRow } from '../rs/protocol.js';
+import type { TtyRequest } from './protocol.js';
+import type { TtyState } from './state.js';
+
+type Req<K extends TtyRequest['type']> = Extract<TtyRequest, { type: K }>;
+
+const PROMPT = 'molt# ';
+const HELP = `built-in commands:
+  service list [--json]   the components, their endpoints, incarnations and state
+  service restart LABEL   end a component's incarnation and start a fresh one
+  echo [WORDS…]           print the words
+  shutdown                stop the system
+  help                    this text
+`;
+
+const write = (ctx: Ctx, text: string) => ctx.kcall({ call: 'console-write', text });
+
+export function prompt(state: TtyState, ctx: Ctx): void {
+  if (state.interactive) void write(ctx, PROMPT);
+}
+
+async function run(line: string, ctx: Ctx): Promise<void> {
+  const words = line.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return;
+  const [cmd, ...args] = words;
+  switch (cmd) {
+    case 'echo':
+      await write(ctx, args.join(' ') + '\n');
+      return;
+    case 'help':
+      await write(ctx, HELP);
+      return;
+    case 'shutdown':
+      await ctx.kcall({ call: 'shutdown', code: 0 });
+      return;
+    case 'service': {
+      if (args[0] === 'list') {
+        const r = await ctx.sendrec<ServiceRow[]>('rs', { type: 'rs.list' });
+        if (!r.ok) return void (await write(ctx, `service: ${r.code}${r.message ? `: ${r.message}` : ''}\n`));
+        await write(ctx, args.includes('--json') ? JSON.stringify(r.value) + '\n' : formatServiceTable(r.value));
+        return;
+      }
+      if (args[0] === 'restart' && args[1]) {
+        const r = await ctx.sendrec('rs', { type: 'rs.restart', label: args[1] });
+        await write(ctx, r.ok ? `restarted ${args[1]}\n` : `service: ${r.code}${r.message ? `: ${r.message}` : ''}\n`);
+        return;
+      }
+      await write(ctx, 'usage: service list [--json] | service restart LABEL\n');
+      return;
+    }
+    default:
+      await write(ctx, `molt: ${cmd}: command not found (try help)\n`);
+  }
+}
+
+/** Run queued lines in order until the queue is empty; then shut down if input ended. */
+async function drain(state: TtyState, ctx: Ctx): Promise<void> {
+  if (state.running) return;
+  state.running = true;
+  try {
+    while (state.queue.length > 0) {
+      await run(state.queue.shift()!, ctx);
+      if (state.queue.length === 0) prompt(state, ctx);
+    }
+  } finally {
+    state.running = false;
+  }
+  if (state.eof) await ctx.kcall({ call: 'shutdown', code: 0 });
+}
+
+export const doInput: Handler<TtyState, Req<'console.input'>> = async (state, msg, ctx) => {
+  state.queue.push(msg.line);
+  await drain(state, ctx);
+};
+
+export const doEof: Handler<TtyState, Req<'console.eof'>> = async (state, _msg, ctx) => {
+  state.eof = true;
+  if (state.interactive) await write(ctx, '\n');
+  await drain(state, ctx);
+};

@@ -1,0 +1,9 @@
+/**
+ * The server library every component links: `defineServer` and its helpers, the
+ * schema builders for protocols, and the ABI types.
+ */
+export { defineServer, ok, err, DEFERRED } from './server.js';
+export type { Ctx, Handler, HandlerResult, ReplyToken, ServerDef, SendOptions } from './server.js';
+export { t, validate } from './schema.js';
+export type { Infer, MessagesOf, Protocol, Schema } from './schema.js';
+export type { Address, Endpoint, ErrCode, Header, Message, Result } from '../kernel/abi.js';

@@ -1,0 +1,75 @@
+/**
+ * The component contract (DESIGN.md §2): what a server declares with `defineServer` —
+ * one state root, a protocol, a handler table the compiler checks against it, init
+ * kinds and the hooks later issues fill in (update, restart, prepare, transfer, check,
+ * recover).
+ *
+ * Entry points: `defineServer`, `ServerDef`, `Handler`, `Ctx`, `ok`, `err`, `DEFERRED`.
+ */
+import type {
+  Address, Endpoint, ErrCode, Header, InitInfo, KCall, Outgoing, Result,
+} from '../kernel/abi.js';
+import type { Infer, Protocol } from './schema.js';
+
+/** A deferred reply's address: plain data, so it can live in (and transfer with) state. */
+export interface ReplyToken {
+  to: Endpoint;
+  id: number;
+}
+
+/** Returned by a handler that will answer later with `ctx.reply(token, …)`. */
+export const DEFERRED = Object.freeze({ deferred: true as const });
+export type Deferred = typeof DEFERRED;
+
+export type HandlerResult = Result | Deferred | void;
+
+export interface SendOptions {
+  /** Give up waiting after this long (ms); the result is ETIMEDOUT. */
+  timeoutMs?: number;
+}
+
+/** What a handler (and the init / start hooks) may do. */
+export interface Ctx {
+  readonly self: InitInfo;
+  send(to: Address, msg: Outgoing): void;
+  sendrec<T = unknown>(to: Address, msg: Outgoing, opts?: SendOptions): Promise<Result<T>>;
+  notify(to: Address): void;
+  kcall<T = unknown>(k: KCall, opts?: SendOptions): Promise<Result<T>>;
+  /** Defer the reply to `msg` (a call): store the token and answer later. */
+  defer(msg: Header): ReplyToken;
+  reply(token: ReplyToken, result: Result): void;
+  now(): number;
+  /** Handlers currently running (async ones count until they settle). */
+  readonly inflight: number;
+}
+
+export type Handler<S, M> = (state: S, msg: M & Header, ctx: Ctx) => HandlerResult | Promise<HandlerResult>;
+
+export type HandlerTable<S, P extends Protocol> = {
+  [K in keyof P & string]: Handler<S, { type: K } & Infer<P[K]>>;
+};
+
+export interface ServerDef<S, P extends Protocol> {
+  /** The protocol this server answers: message type → field schema. */
+  protocol: P;
+  /** Fresh start: build the state root. */
+  init: (ctx: Ctx) => S | Promise<S>;
+  /** After a crash (init kind `restart`); default: `init`. Recovery from SSRs comes later. */
+  restart?: (ctx: Ctx) => S | Promise<S>;
+  /** Runs once the incarnation is ready and bound (e.g. `rs` starts the boot image here). */
+  start?: (state: S, ctx: Ctx) => void | Promise<void>;
+  handlers: HandlerTable<S, P>;
+}
+
+/** Declare a server. The returned definition is what a component's entry file default-exports. */
+export function defineServer<S, P extends Protocol>(def: ServerDef<S, P>): ServerDef<S, P> {
+  return def;
+}
+
+export function ok<T>(value: T): Result<T> {
+  return { ok: true, value };
+}
+
+export function err(code: ErrCode, message?: string): Result<never> {
+  return message === undefined ? { ok: false, code } : { ok: false, code, message };
+}
