@@ -3,9 +3,28 @@
  * (the analogue of MINIX's `system.conf`) and limits. `rs` is started by the kernel;
  * `rs` starts the rest.
  *
- * Entry point: `defaultBootConfig()`.
+ * Entry points: `defaultBootConfig()`, `resolveBootConfig(json)`.
  */
-import type { BootConfig } from '../kernel/abi.js';
+import type { BootConfig, ServiceConfig } from '../kernel/abi.js';
+
+/** A boot configuration file: a whole `BootConfig`, or `{ extends: 'default', services }` adding to the default image. */
+export type BootConfigFile = BootConfig | { extends: 'default'; services?: ServiceConfig[]; limits?: BootConfig['limits'] };
+
+export function resolveBootConfig(file: BootConfigFile): BootConfig {
+  if ('extends' in file) {
+    if (file.extends !== 'default') throw new Error(`unknown base configuration "${String(file.extends)}" (only "default")`);
+    const base = defaultBootConfig();
+    const extra = file.services ?? [];
+    for (const svc of extra) {
+      if (base.services.some((s) => s.label === svc.label) || svc.label === base.rs.label) {
+        throw new Error(`service ${svc.label} is already in the default image`);
+      }
+    }
+    return { ...base, services: [...base.services, ...extra], ...(file.limits ? { limits: file.limits } : {}) };
+  }
+  if (!file.rs || !Array.isArray(file.services)) throw new Error('a boot configuration needs `rs` and `services` (or `extends: "default"`)');
+  return file;
+}
 
 export function defaultBootConfig(): BootConfig {
   return {

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { BootConfig, Result } from '../kernel/abi.js';
 import { Kernel } from '../kernel/kernel.js';
-import { defaultBootConfig } from '../boot/image.js';
+import { defaultBootConfig, resolveBootConfig, type BootConfigFile } from '../boot/image.js';
 import { formatServiceTable } from '../lib/table.js';
 import type { ServiceRow } from '../servers/rs/protocol.js';
 import { controlRequest, controlStream, NotRunning } from './client.js';
@@ -38,7 +38,7 @@ async function request(home: string, body: Parameters<typeof controlRequest>[1])
 async function loadConfig(file: string | undefined): Promise<BootConfig> {
   if (!file) return defaultBootConfig();
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as BootConfig;
+    return resolveBootConfig(JSON.parse(await readFile(file, 'utf8')) as BootConfigFile);
   } catch (e) {
     fail(`cannot read boot configuration ${file}: ${(e as Error).message}`);
   }

@@ -37,6 +37,8 @@ export class Loader {
   private readonly indexFile: string;
   private index: Record<string, IndexEntry> | null = null;
   private inflight = new Map<string, Promise<LoadedVersion>>();
+  private writes: Promise<void> = Promise.resolve();
+  private tmpSeq = 0;
 
   constructor(cacheDir: string) {
     this.bundles = join(cacheDir, 'bundles');
@@ -96,7 +98,7 @@ export class Loader {
     const version = createHash('sha256').update(code).digest('hex').slice(0, 12);
     const file = join(this.bundles, `${version}.mjs`);
     await mkdir(this.bundles, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
+    const tmp = `${file}.${process.pid}.${this.tmpSeq++}.tmp`;
     await writeFile(tmp, code);
     await rename(tmp, file);
     const inputs: IndexEntry['inputs'] = [];
@@ -135,10 +137,21 @@ export class Loader {
     return this.index;
   }
 
-  private async writeIndex(index: Record<string, IndexEntry>): Promise<void> {
-    await mkdir(this.bundles, { recursive: true });
-    const tmp = `${this.indexFile}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(tmp, JSON.stringify(index));
-    await rename(tmp, this.indexFile);
+  /**
+   * Index writes are serialized (concurrent loads share one index). The index is only a
+   * cache: failing to write it costs a rebuild next time, never a failed load.
+   */
+  private writeIndex(index: Record<string, IndexEntry>): Promise<void> {
+    this.writes = this.writes.then(async () => {
+      const tmp = `${this.indexFile}.${process.pid}.${this.tmpSeq++}.tmp`;
+      try {
+        await mkdir(this.bundles, { recursive: true });
+        await writeFile(tmp, JSON.stringify(index));
+        await rename(tmp, this.indexFile);
+      } catch {
+        // ignored: see above
+      }
+    });
+    return this.writes;
   }
 }
