@@ -71,7 +71,7 @@ export function fmt(x: number | undefined): string {
 function targetText(f: Figure): string {
   if (f.target === undefined) return '';
   const op = f.better === 'higher' ? '≥' : '≤';
-  return f.targetOn === 'ratio' ? `${op} ${fmt(f.target)}× baseline` : `${op} ${fmt(f.target)} ${f.unit}`;
+  return f.targetOn === 'ratio' ? `${op} ${f.target}× baseline` : `${op} ${f.target.toLocaleString('en-US')} ${f.unit}`;
 }
 
 /** The readable table of one report. */
