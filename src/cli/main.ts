@@ -11,7 +11,8 @@ import type { BootConfig, Result } from '../kernel/abi.js';
 import { Kernel } from '../kernel/kernel.js';
 import { defaultBootConfig, resolveBootConfig, type BootConfigFile } from '../boot/image.js';
 import { formatServiceTable } from '../lib/table.js';
-import type { ServiceRow } from '../servers/rs/protocol.js';
+import type { ServiceRow, UpdateResult } from '../servers/rs/protocol.js';
+import { formatHistory, formatUpdateResult, updateExitCode } from '../lib/update-format.js';
 import { controlRequest, controlStream, NotRunning } from './client.js';
 
 const homeOption = () =>
@@ -42,6 +43,12 @@ async function loadConfig(file: string | undefined): Promise<BootConfig> {
   } catch (e) {
     fail(`cannot read boot configuration ${file}: ${(e as Error).message}`);
   }
+}
+
+function toInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) fail(`not a number of milliseconds: ${v}`, 2);
+  return n;
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -91,6 +98,77 @@ export async function main(argv: string[]): Promise<void> {
       const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.restart', label } });
       if (!r.ok) failed(r);
       process.stdout.write(`restarted ${label}\n`);
+    });
+
+  service
+    .command('update')
+    .description('live-update a component (or, with --batch, several as one transaction) to a new version')
+    .argument('<args...>', 'LABEL FILE.ts, or with --batch: LABEL=FILE.ts …')
+    .addOption(homeOption())
+    .option('--batch', 'update several components at once: all commit or all roll back')
+    .addOption(new Option('--prepare <mode>', 'when the old version is ready to hand over').choices(['work-free', 'request-free', 'protocol-free', 'state']))
+    .option('--state <expr>', "state filter: an expression over `state`, e.g. 'state.pending.size === 0' (implies --prepare state)")
+    .option('--block <list>', 'hold only these messages during the update: LABEL[:TYPE],… (default: all requests)')
+    .option('--maxtime <ms>', 'deadline for quiescence (prepare), default 2000', toInt)
+    .option('--init-maxtime <ms>', 'deadline for the new version\'s init and the state transfer, default 10000', toInt)
+    .option('--dry-run', 'build the new version and print the transfer plan, without touching the system')
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExit status: 0 committed (or dry run), 2 refused, 3 rolled back, 4 cancelled (no quiescence in time).')
+    .action(async (args: string[], opts: { home: string; batch?: boolean; prepare?: string; state?: string; block?: string; maxtime?: number; initMaxtime?: number; dryRun?: boolean; json?: boolean }) => {
+      let items: Array<{ label: string; source: string }>;
+      if (opts.batch) {
+        items = args.map((a) => {
+          const eq = a.indexOf('=');
+          if (eq <= 0 || eq === a.length - 1) fail(`--batch takes LABEL=FILE.ts pairs, got "${a}"`, 2);
+          return { label: a.slice(0, eq), source: resolve(a.slice(eq + 1)) };
+        });
+      } else {
+        if (args.length !== 2) fail('usage: molt service update LABEL FILE.ts (or --batch LABEL=FILE.ts …)', 2);
+        items = [{ label: args[0]!, source: resolve(args[1]!) }];
+      }
+      const block = opts.block?.split(',').filter(Boolean).map((b) => {
+        const [label, type] = b.split(':');
+        return { ...(label ? { label } : {}), ...(type ? { type } : {}) };
+      });
+      const msg = {
+        type: 'rs.update', items,
+        ...(opts.prepare || opts.state ? { prepare: opts.state ? 'state' : opts.prepare } : {}),
+        ...(opts.state ? { state: opts.state } : {}),
+        ...(block ? { block } : {}),
+        ...(opts.maxtime !== undefined ? { maxtime: opts.maxtime } : {}),
+        ...(opts.initMaxtime !== undefined ? { initMaxtime: opts.initMaxtime } : {}),
+        ...(opts.dryRun ? { dryRun: true } : {}),
+      };
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg, timeoutMs: 300_000 });
+      if (!r.ok) failed(r);
+      const result = r.value as UpdateResult;
+      process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : formatUpdateResult(result));
+      process.exitCode = updateExitCode(result);
+    });
+  service
+    .command('rollback')
+    .description('return a component to its previous version, transferring its current state back')
+    .argument('<label>', 'the component')
+    .addOption(homeOption())
+    .option('--json', 'print the result as JSON')
+    .action(async (label: string, opts: { home: string; json?: boolean }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.rollback', label }, timeoutMs: 300_000 });
+      if (!r.ok) failed(r);
+      const result = r.value as UpdateResult;
+      process.stdout.write(opts.json ? JSON.stringify(result, null, 2) + '\n' : formatUpdateResult(result));
+      process.exitCode = updateExitCode(result);
+    });
+  service
+    .command('history')
+    .description("a component's versions and how each update ended, with phase timings")
+    .argument('<label>', 'the component')
+    .addOption(homeOption())
+    .option('--json', 'print JSON')
+    .action(async (label: string, opts: { home: string; json?: boolean }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.history', label } });
+      if (!r.ok) failed(r);
+      const h = r.value as Parameters<typeof formatHistory>[0];
+      process.stdout.write(opts.json ? JSON.stringify(h, null, 2) + '\n' : formatHistory(h));
     });
 
   program

@@ -7,6 +7,9 @@
  * `Result`, `ErrCode`, `KCall`, `Privileges`, `TraceEvent`.
  */
 
+import type { ExportedGraph } from '../update/graph.js';
+import type { StateMeta } from '../update/types.js';
+
 /** A stable address. Endpoints never change across live update or restart. */
 export type Endpoint = number;
 /** How a component names a peer: its label (`'vfs'`) or its endpoint number. */
@@ -97,7 +100,9 @@ export interface InitInfo {
 /** Kernel calls: what a component may ask of the kernel. Each needs a privilege. */
 export type KCall =
   | { call: 'spawn'; label: string; source: string; kind: InitKind; bind: boolean;
-      privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown> }
+      privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown>;
+      /** Run this already-built version (bundle hash) instead of building `source`. */
+      version?: string }
   | { call: 'bind'; label: string; incarnation: number }
   | { call: 'kill'; incarnation: number }
   | { call: 'fail'; label: string; reason: string }
@@ -110,8 +115,36 @@ export type KCall =
   | { call: 'alarm'; ms: number; tag: string }
   | { call: 'console-write'; text: string }
   | { call: 'console-info' }
-  | { call: 'shutdown'; code: number };
+  | { call: 'shutdown'; code: number }
+  /** Build a version: bundle + type metadata of its state (refused before anything runs). */
+  | { call: 'build'; source: string; version?: string }
+  /** Live update, step by step (rs's update manager drives these). */
+  | { call: 'update-prepare'; incarnation: number; mode: PrepareMode; expr?: string; timeoutMs: number }
+  | { call: 'update-transfer'; from: number; to: number; version: string; timeoutMs: number }
+  | { call: 'update-commit'; label: string; from: number; to: number }
+  | { call: 'update-abort'; label: string; from: number; to: number | null }
+  /** End an incarnation; with `drainMs`, first let its handlers in flight finish (bounded). */
+  | { call: 'retire'; incarnation: number; drainMs: number }
+  /** Record a phase of an update in the trace (rs's update manager). */
+  | { call: 'update-event'; label: string; update: number; phase: string; status: 'start' | 'end'; detail?: string };
 export type KCallName = KCall['call'];
+
+/** When the old incarnation is ready to hand over its state (DESIGN.md §3, prepare). */
+export type PrepareMode = 'work-free' | 'request-free' | 'protocol-free' | 'state';
+
+/** Kernel → component control operations of a live update. */
+export type Ctl =
+  | { c: 'prepare'; mode: PrepareMode; expr?: string }
+  | { c: 'export' }
+  | { c: 'import'; graph: ExportedGraph; meta: StateMeta }
+  | { c: 'resume' }
+  | { c: 'drain' };
+
+/** What `export` answers: the state graph and messages that reached the frozen incarnation. */
+export interface ExportResult {
+  graph: ExportedGraph;
+  parked: Message[];
+}
 
 /** Which messages an interface filter holds back (all given conditions must hold). */
 export interface FilterMatch {
@@ -149,7 +182,8 @@ export type Up =
   | { op: 'kcall'; id: number; kcall: KCall }
   | { op: 'ready' }
   | { op: 'init-failed'; error: WireError }
-  | { op: 'pong'; seq: number };
+  | { op: 'pong'; seq: number }
+  | { op: 'ctl-reply'; id: number; result: Result };
 
 /** Kernel → component. */
 export type Down =
@@ -157,7 +191,8 @@ export type Down =
   | { op: 'msg'; msg: Message }
   | { op: 'reply'; id: number; result: Result }
   | { op: 'kreply'; id: number; result: Result }
-  | { op: 'ping'; seq: number };
+  | { op: 'ping'; seq: number }
+  | { op: 'ctl'; id: number; ctl: Ctl };
 
 /** Why an incarnation ended. */
 export type FaultKind = 'throw' | 'exit' | 'oom' | 'hang' | 'init';
@@ -176,6 +211,7 @@ export type TraceEvent =
   | { ev: 'endpoint.failed'; t: number; label: string; endpoint: Endpoint; reason: string }
   | { ev: 'filter.installed'; t: number; filter: number; label: string; match: FilterMatch }
   | { ev: 'filter.released'; t: number; filter: number; label: string; released: number }
+  | { ev: 'update.phase'; t: number; label: string; update: number; phase: string; status: 'start' | 'end'; detail?: string }
   | { ev: 'kernel.log'; t: number; level: 'info' | 'warn' | 'error'; text: string };
 export type TraceEventName = TraceEvent['ev'];
 

@@ -29,6 +29,8 @@ export class EndpointEntry {
   state: EndpointStatus = { status: 'unbound' };
   delivered = 0;
   binds = 0;
+  /** A live update has quiesced the bound incarnation: hold everything until commit or abort. */
+  frozen = false;
   readonly filters = new Map<number, FilterMatch>();
   private held: Envelope[] = [];
   private heldFrom = new Map<Endpoint, number>();
@@ -48,7 +50,7 @@ export class EndpointEntry {
 
   /** Must this message wait instead of being delivered now? */
   shouldHold(msg: Message): boolean {
-    if (this.state.status !== 'bound') return true;
+    if (this.state.status !== 'bound' || this.frozen) return true;
     if (this.heldFrom.size > 0 && this.heldFrom.has(msg.from)) return true;
     for (const m of this.filters.values()) if (matches(m, msg)) return true;
     return false;

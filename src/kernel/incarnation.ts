@@ -8,7 +8,7 @@
  * `Incarnation.kill(kind)`.
  */
 import { Worker } from 'node:worker_threads';
-import type { Down, Endpoint, FaultKind, InitInfo, Limits, Up, WireError } from './abi.js';
+import type { Ctl, Down, Endpoint, FaultKind, InitInfo, Limits, Result, Up, WireError } from './abi.js';
 import type { Clock } from './clock.js';
 
 /** The lifecycle of an incarnation (an explicit state machine, not flags). */
@@ -36,6 +36,8 @@ export class Incarnation {
   readonly outgoing = new Map<number, number>();
   delivered = 0;
   private readonly worker: Worker;
+  private ctlSeq = 0;
+  private readonly ctls = new Map<number, (r: Result) => void>();
   private ended = false;
   private lastError: WireError | null = null;
 
@@ -60,6 +62,12 @@ export class Incarnation {
     this.worker.on('message', (up: Up) => {
       if (up.op === 'pong') {
         this.lastPong = clock.now();
+        return;
+      }
+      if (up.op === 'ctl-reply') {
+        const r = this.ctls.get(up.id);
+        this.ctls.delete(up.id);
+        r?.(up.result);
         return;
       }
       this.hooks.onUp(this, up);
@@ -92,6 +100,22 @@ export class Incarnation {
     this.worker.postMessage(down);
   }
 
+  /** A live-update control operation; resolves with the component's answer, or an error if it ends or times out. */
+  ctl(ctl: Ctl, timeoutMs: number, clock: Clock): Promise<Result> {
+    if (this.ended) return Promise.resolve({ ok: false, code: 'EIO', message: `${this.name} has ended` });
+    return new Promise((resolve) => {
+      const id = ++this.ctlSeq;
+      const timer = clock.setTimeout(() => {
+        if (this.ctls.delete(id)) resolve({ ok: false, code: 'ETIMEDOUT', message: `${this.name}: ${ctl.c} did not finish within ${timeoutMs} ms` });
+      }, timeoutMs);
+      this.ctls.set(id, (r) => {
+        clock.clearTimeout(timer);
+        resolve(r);
+      });
+      this.post({ op: 'ctl', id, ctl });
+    });
+  }
+
   ping(now: number): void {
     this.lastPing = now;
     this.post({ op: 'ping', seq: ++this.pingSeq });
@@ -116,6 +140,8 @@ export class Incarnation {
     if (this.ended) return;
     this.ended = true;
     this.state = { phase: 'dead', fault };
+    for (const [, r] of this.ctls) r({ ok: false, code: 'EIO', message: `${this.name} ended (${fault ?? 'stopped'})` });
+    this.ctls.clear();
     const error =
       this.lastError ??
       (fault === null

@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   HOST, KERNEL,
-  type Address, type BootConfig, type EndpointInfo, type ErrCode, type FaultKind, type InitKind,
+  type Address, type BootConfig, type EndpointInfo, type ErrCode, type ExportResult, type FaultKind, type InitKind,
   type KCall, type Limits, type Message, type Outgoing, type Privileges, type Result, type Up,
   type WireError,
 } from './abi.js';
@@ -20,6 +20,8 @@ import { EndpointTable, typeMatches, type EndpointEntry, type Envelope } from '.
 import { Incarnation } from './incarnation.js';
 import { LoadError, Loader } from './loader.js';
 import { Trace } from './trace.js';
+import { BuildError, VersionBuilder } from '../update/version.js';
+
 
 export const DEFAULT_LIMITS: Limits = { memoryMb: 128, heartbeatMs: 500, hangMs: 3000, initMs: 10_000 };
 
@@ -69,6 +71,9 @@ export class Kernel {
   private readonly hostCalls = new Map<number, (r: Result) => void>();
   private readonly readyWaiters = new Map<Incarnation, (r: Result<null>) => void>();
   private readonly loader: Loader;
+  private readonly versions: VersionBuilder;
+  /** Messages a quiesced incarnation received after it froze, waiting for the update's outcome (by new incarnation). */
+  private readonly parked = new Map<number, Message[]>();
   private consoleDevice: ConsoleDevice | null = null;
   private control: { close(): Promise<void> } | null = null;
   private nextIncarnation = 1;
@@ -86,7 +91,9 @@ export class Kernel {
     this.home = resolve(options.home);
     this.config = options.config;
     this.clock = options.clock ?? realClock;
-    this.loader = new Loader(options.cacheDir ?? join(this.home, 'cache'));
+    const cacheDir = options.cacheDir ?? join(this.home, 'cache');
+    this.loader = new Loader(cacheDir);
+    this.versions = new VersionBuilder(this.loader, cacheDir);
     this.exited = new Promise((r) => (this.resolveExited = r));
   }
 
@@ -149,6 +156,7 @@ export class Kernel {
     for (const [, resolve] of this.hostCalls) resolve({ ok: false, code: 'EDEADEP', message: 'system shut down' });
     this.hostCalls.clear();
     await Promise.all([...this.incarnations.values()].map((inc) => inc.stop()));
+    await this.versions.close();
     await this.control?.close();
     this.phase = 'stopped';
     this.resolveExited(code);
@@ -210,7 +218,7 @@ export class Kernel {
    * With `bind`, the endpoint is rebound to it as soon as it is ready.
    */
   async spawn(
-    svc: { label: string; source: string; privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown> },
+    svc: { label: string; source: string; privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown>; version?: string },
     kind: InitKind,
     bind: boolean,
   ): Promise<Result<{ incarnation: number; endpoint: number; version: string }>> {
@@ -219,9 +227,9 @@ export class Kernel {
     if (entry.state.status === 'failed') entry.state = { status: 'unbound' };
     let loaded;
     try {
-      loaded = await this.loader.load(resolveSource(svc.source));
+      loaded = svc.version ? await this.versions.byVersion(svc.version) : await this.loader.load(resolveSource(svc.source));
     } catch (e) {
-      const message = e instanceof LoadError ? e.message : String(e);
+      const message = e instanceof LoadError || e instanceof BuildError ? e.message : String(e);
       this.log('error', message);
       return { ok: false, code: 'EINIT', message };
     }
@@ -300,7 +308,10 @@ export class Kernel {
     }
     const entry = this.endpoints.get(inc.endpoint)!;
     const wasBound = entry.bound === inc;
-    if (wasBound) entry.state = { status: 'unbound' };
+    if (wasBound) {
+      entry.state = { status: 'unbound' };
+      entry.frozen = false; // the quiesced incarnation of an update is gone; what it held waits for the next one
+    }
     // 1. Calls delivered to it and not answered: their callers get EDEADEP.
     for (const callId of inc.pending) {
       const rec = this.calls.get(callId);
@@ -410,6 +421,20 @@ export class Kernel {
     if (this.trace.active) this.trace.emit({ ev: 'msg.delivered', t: this.clock.now(), from: env.msg.from, to: entry.endpoint, incarnation: inc.id, type: env.msg.type, id: env.call });
   }
 
+  /** A message the old incarnation received but never ran goes to the new one (its call now awaits the new one). */
+  private redeliver(entry: EndpointEntry, from: Incarnation | null, to: Incarnation, msg: Message): void {
+    if (msg.id) {
+      const rec = this.calls.get(msg.id);
+      if (!rec) return; // cancelled meanwhile
+      from?.pending.delete(msg.id);
+      rec.callee = to;
+      to.pending.add(msg.id);
+    }
+    entry.delivered++;
+    to.delivered++;
+    to.post({ op: 'msg', msg });
+  }
+
   private onReply(inc: Incarnation, call: number, result: Result): void {
     const rec = this.calls.get(call);
     if (!rec || rec.callee !== inc) return; // cancelled, timed out, or not this incarnation's to answer
@@ -498,7 +523,7 @@ export class Kernel {
   private async doKcall(inc: Incarnation, k: KCall): Promise<Result> {
     switch (k.call) {
       case 'spawn':
-        return this.spawn({ label: k.label, source: k.source, privileges: k.privileges, limits: k.limits, args: k.args }, k.kind, k.bind);
+        return this.spawn({ label: k.label, source: k.source, privileges: k.privileges, limits: k.limits, args: k.args, ...(k.version ? { version: k.version } : {}) }, k.kind, k.bind);
       case 'bind': {
         const entry = this.endpoints.get(k.label);
         const target = this.incarnations.get(k.incarnation);
@@ -569,6 +594,89 @@ export class Kernel {
       case 'shutdown':
         setImmediate(() => void this.shutdown(k.code ?? 0));
         return ok(null);
+      case 'build':
+        try {
+          // A known version (e.g. a rollback target) comes from the cache; else build the source.
+          const known = k.version ? await this.versions.byVersion(k.version).catch(() => null) : null;
+          const v = known ?? (await this.versions.build(resolveSource(k.source)));
+          if (k.version && v.version !== k.version) {
+            return { ok: false, code: 'ENOENT', message: `version ${k.version} is gone: ${k.source} now builds ${v.version}` };
+          }
+          return ok({ version: v.version, meta: v.meta });
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: e instanceof BuildError ? e.message : String(e) };
+        }
+      case 'update-prepare': {
+        const old = this.incarnations.get(k.incarnation);
+        if (!old) return { ok: false, code: 'ESRCH', message: `no incarnation #${k.incarnation}` };
+        const r = await old.ctl({ c: 'prepare', mode: k.mode, ...(k.expr ? { expr: k.expr } : {}) }, k.timeoutMs, this.clock);
+        if (!r.ok) {
+          if (r.code === 'ETIMEDOUT') void old.ctl({ c: 'resume' }, 5_000, this.clock); // cancel the wait
+          return r;
+        }
+        const entry = this.endpoints.get(old.endpoint)!;
+        if (entry.bound === old) entry.frozen = true;
+        return ok(null);
+      }
+      case 'update-transfer': {
+        const from = this.incarnations.get(k.from);
+        const to = this.incarnations.get(k.to);
+        if (!from || !to) return { ok: false, code: 'ESRCH', message: `no incarnation #${from ? k.to : k.from}` };
+        let meta;
+        try {
+          meta = (await this.versions.byVersion(k.version)).meta;
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: (e as Error).message };
+        }
+        const ex = await from.ctl({ c: 'export' }, k.timeoutMs, this.clock);
+        if (!ex.ok) return { ...ex, message: `export from ${from.name}: ${ex.message ?? ex.code}` };
+        const { graph, parked } = ex.value as ExportResult;
+        const im = await to.ctl({ c: 'import', graph, meta }, k.timeoutMs, this.clock);
+        if (!im.ok) return { ...im, message: `import into ${to.name}: ${im.message ?? im.code}` };
+        this.parked.set(to.id, parked);
+        return im;
+      }
+      case 'update-commit': {
+        const entry = this.endpoints.get(k.label);
+        const from = this.incarnations.get(k.from);
+        const to = this.incarnations.get(k.to);
+        if (!entry || !to || to.state.phase !== 'ready') return { ok: false, code: 'ESRCH', message: `no ready incarnation #${k.to}` };
+        // One step: rebind, hand over what the old one had parked, unfreeze, release in order.
+        entry.state = { status: 'bound', incarnation: to };
+        entry.binds++;
+        for (const msg of this.parked.get(to.id) ?? []) this.redeliver(entry, from ?? null, to, msg);
+        this.parked.delete(to.id);
+        entry.frozen = false;
+        if (this.trace.active) this.trace.emit({ ev: 'endpoint.bound', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, incarnation: to.id });
+        this.release(entry);
+        return ok(null);
+      }
+      case 'update-abort': {
+        const entry = this.endpoints.get(k.label);
+        if (k.to !== null) {
+          this.parked.delete(k.to);
+          await this.incarnations.get(k.to)?.stop();
+        }
+        const from = this.incarnations.get(k.from);
+        if (from) await from.ctl({ c: 'resume' }, 5_000, this.clock);
+        if (entry) {
+          entry.frozen = false;
+          this.release(entry);
+        }
+        return ok(null);
+      }
+      case 'update-event':
+        if (this.trace.active) {
+          this.trace.emit({ ev: 'update.phase', t: this.clock.now(), label: k.label, update: k.update, phase: k.phase, status: k.status, ...(k.detail ? { detail: k.detail } : {}) });
+        }
+        return ok(null);
+      case 'retire': {
+        const inc = this.incarnations.get(k.incarnation);
+        if (!inc) return { ok: false, code: 'ESRCH', message: `no incarnation #${k.incarnation}` };
+        if (k.drainMs > 0) await inc.ctl({ c: 'drain' }, k.drainMs, this.clock);
+        await inc.stop();
+        return ok(null);
+      }
       default:
         return { ok: false, code: 'ENOSYS', message: `unknown kernel call ${(k as { call: string }).call}` };
     }

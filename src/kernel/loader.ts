@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 
 export interface LoadedVersion {
@@ -27,6 +28,21 @@ interface IndexEntry {
 
 /** The worker-side runtime every bundle starts with. */
 const RUNTIME = fileURLToPath(new URL('../sys/runtime.ts', import.meta.url));
+
+/** Packages a kernel tool worker imports from the host's node_modules instead of bundling. */
+const HOST_PACKAGES = ['typescript'];
+const require = createRequire(import.meta.url);
+
+/** esbuild plugin: resolve host packages to absolute paths, kept external (bundles live outside the package). */
+const hostPackages: esbuild.Plugin = {
+  name: 'molt-host-packages',
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^(${HOST_PACKAGES.join('|')})$`) }, (args) => ({
+      path: pathToFileURL(require.resolve(args.path)).href,
+      external: true,
+    }));
+  },
+};
 
 export class LoadError extends Error {
   override name = 'LoadError';
@@ -45,20 +61,34 @@ export class Loader {
     this.indexFile = join(cacheDir, 'bundles', 'index.json');
   }
 
-  /** Build (or reuse) the bundle for `source`. Fails with a LoadError before anything runs. */
+  /** Build (or reuse) the bundle for component `source`. Fails with a LoadError before anything runs. */
   load(source: string): Promise<LoadedVersion> {
-    const abs = resolve(source);
-    let p = this.inflight.get(abs);
+    return this.once(resolve(source), false);
+  }
+
+  /** Where the bundle of a version lives. */
+  bundleFile(version: string): string {
+    return join(this.bundles, `${version}.mjs`);
+  }
+
+  /** Build (or reuse) a bundle of a kernel tool script (a helper worker of the kernel's own). */
+  loadTool(entry: string): Promise<LoadedVersion> {
+    return this.once(resolve(entry), true);
+  }
+
+  private once(abs: string, tool: boolean): Promise<LoadedVersion> {
+    const key = `${tool ? 'tool:' : ''}${abs}`;
+    let p = this.inflight.get(key);
     if (!p) {
-      p = this.loadUncached(abs).finally(() => this.inflight.delete(abs));
-      this.inflight.set(abs, p);
+      p = this.loadUncached(abs, key, tool).finally(() => this.inflight.delete(key));
+      this.inflight.set(key, p);
     }
     return p;
   }
 
-  private async loadUncached(abs: string): Promise<LoadedVersion> {
+  private async loadUncached(abs: string, key: string, tool: boolean): Promise<LoadedVersion> {
     const index = await this.readIndex();
-    const hit = index[abs];
+    const hit = index[key];
     if (hit && (await this.unchanged(hit))) {
       return { file: join(this.bundles, `${hit.version}.mjs`), version: hit.version };
     }
@@ -70,16 +100,21 @@ export class Loader {
     let result: esbuild.BuildResult<{ write: false; metafile: true }>;
     try {
       result = await esbuild.build({
-        stdin: {
-          contents:
-            `import def from ${JSON.stringify(abs)};\n` +
-            `import { runComponent } from ${JSON.stringify(RUNTIME)};\n` +
-            `runComponent(def);\n`,
-          resolveDir: dirname(abs),
-          sourcefile: `molt-entry:${abs}`,
-          loader: 'ts',
-        },
+        ...(tool
+          ? { entryPoints: [abs], plugins: [hostPackages] }
+          : {
+              stdin: {
+                contents:
+                  `import def from ${JSON.stringify(abs)};\n` +
+                  `import { runComponent } from ${JSON.stringify(RUNTIME)};\n` +
+                  `runComponent(def);\n`,
+                resolveDir: dirname(abs),
+                sourcefile: `molt-entry:${abs}`,
+                loader: 'ts' as const,
+              },
+            }),
         bundle: true,
+        keepNames: true, // class names must survive bundling: a transfer pairs classes by name
         write: false,
         metafile: true,
         format: 'esm',
@@ -108,7 +143,7 @@ export class Loader {
       const st = await stat(p);
       inputs.push({ path: p, mtimeMs: st.mtimeMs, size: st.size });
     }
-    index[abs] = { version, inputs };
+    index[key] = { version, inputs };
     await this.writeIndex(index);
     return { file, version };
   }

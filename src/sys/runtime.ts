@@ -7,7 +7,10 @@
  * Entry point: `runComponent(def)` (called by the loader's generated entry).
  */
 import { parentPort } from 'node:worker_threads';
-import { ERR_CODES, type Down, type Header, type KCall, type Message, type Result, type Up, type WireError } from '../kernel/abi.js';
+import { ERR_CODES, type Ctl, type Down, type ExportResult, type Header, type KCall, type Message, type Result, type Up, type WireError } from '../kernel/abi.js';
+import { checkState } from '../update/check.js';
+import { exportGraph } from '../update/graph.js';
+import { importState } from '../update/transfer.js';
 import type { Protocol } from './schema.js';
 import { DEFERRED, type Ctx, type HandlerResult, type ReplyToken, type SendOptions, type ServerDef } from './server.js';
 
@@ -25,6 +28,11 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
 
   let state: S | undefined;
   let ready = false;
+  /** Frozen for a live update: messages that still arrive are parked, not dispatched. */
+  let frozen = false;
+  const parked: Message[] = [];
+  /** Bumped by `resume`: a prepare still waiting for its predicate is cancelled. */
+  let prepareGen = 0;
   let inflight = 0;
   let nextId = 1;
   const early: Message[] = [];
@@ -120,7 +128,7 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
     ready = true;
     post({ op: 'ready' });
     for (const m of early.splice(0)) dispatch(m);
-    if (def.start) {
+    if (def.start && info.kind !== 'update') {
       try {
         await def.start(state as S, ctx);
       } catch (e) {
@@ -129,11 +137,105 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
     }
   };
 
+  /** Wait (checking at the end of every event-loop iteration) until `pred` holds. */
+  const whenTrue = (pred: () => boolean) =>
+    new Promise<void>((resolve, reject) => {
+      const tick = () => {
+        let okNow: boolean;
+        try {
+          okNow = pred();
+        } catch (e) {
+          return reject(e);
+        }
+        if (okNow) resolve();
+        else setImmediate(tick);
+      };
+      tick();
+    });
+
+  const control = async (ctl: Ctl): Promise<Result> => {
+    switch (ctl.c) {
+      case 'prepare': {
+        let pred: () => boolean;
+        switch (ctl.mode) {
+          case 'work-free':
+            pred = () => true;
+            break;
+          case 'request-free':
+            pred = () => inflight === 0;
+            break;
+          case 'protocol-free': {
+            const pf = def.prepare?.protocolFree;
+            if (!pf) return { ok: false, code: 'ENOSYS', message: `${self.label} defines no protocol-free predicate` };
+            pred = () => pf(state as S);
+            break;
+          }
+          case 'state': {
+            let fn: (s: S) => unknown;
+            try {
+              fn = new Function('state', `"use strict"; return (${ctl.expr ?? 'true'});`) as (s: S) => unknown;
+            } catch (e) {
+              return { ok: false, code: 'EINVAL', message: `state filter does not parse: ${(e as Error).message}` };
+            }
+            pred = () => Boolean(fn(state as S));
+            break;
+          }
+        }
+        const gen = ++prepareGen;
+        try {
+          await whenTrue(() => gen !== prepareGen || pred());
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: `prepare predicate threw: ${(e as Error).message}` };
+        }
+        if (gen !== prepareGen) return { ok: false, code: 'ECANCELED', message: 'prepare cancelled' };
+        frozen = true;
+        return { ok: true, value: null };
+      }
+      case 'export': {
+        try {
+          // Parked messages are copied, not taken: if the update rolls back, this incarnation runs them.
+          const value: ExportResult = { graph: exportGraph(state), parked: parked.slice() };
+          return { ok: true, value };
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: (e as Error).message };
+        }
+      }
+      case 'resume': {
+        prepareGen++;
+        frozen = false;
+        for (const m of parked.splice(0)) dispatch(m);
+        return { ok: true, value: null };
+      }
+      case 'drain':
+        await whenTrue(() => inflight === 0);
+        return { ok: true, value: null };
+      case 'import': {
+        // A throw here (import, afterTransfer, check) is a failed update, answered as a value;
+        // a crash of this incarnation is seen by the kernel as a crash during transfer.
+        try {
+          const { state: next, report } = importState(ctl.graph, ctl.meta, state, def.classes ?? {}, def.transfer ?? {});
+          await def.transfer?.afterTransfer?.(next as S, report, ctx);
+          const violations = checkState(next, ctl.meta, def.classes ?? {});
+          if (violations.length === 0 && def.check) violations.push(...def.check(next as S));
+          if (violations.length > 0) return { ok: false, code: 'EINVAL', message: `state check failed: ${violations.join('; ')}` };
+          state = next as S;
+          return { ok: true, value: report };
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: `${(e as Error).name}: ${(e as Error).message}` };
+        }
+      }
+    }
+  };
+
   port.on('message', (down: Down) => {
     switch (down.op) {
       case 'msg':
-        if (ready) dispatch(down.msg);
-        else early.push(down.msg);
+        if (!ready) early.push(down.msg);
+        else if (frozen) parked.push(down.msg);
+        else dispatch(down.msg);
+        return;
+      case 'ctl':
+        void control(down.ctl).then((result) => post({ op: 'ctl-reply', id: down.id, result }));
         return;
       case 'reply':
       case 'kreply': {

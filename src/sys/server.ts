@@ -9,6 +9,7 @@
 import type {
   Address, Endpoint, ErrCode, Header, InitInfo, KCall, Outgoing, Result,
 } from '../kernel/abi.js';
+import type { TransferCallbacks, TransferReport } from '../update/transfer.js';
 import type { Infer, Protocol } from './schema.js';
 
 /** A deferred reply's address: plain data, so it can live in (and transfer with) state. */
@@ -59,6 +60,19 @@ export interface ServerDef<S, P extends Protocol> {
   /** Runs once the incarnation is ready and bound (e.g. `rs` starts the boot image here). */
   start?: (state: S, ctx: Ctx) => void | Promise<void>;
   handlers: HandlerTable<S, P>;
+  /**
+   * The classes whose instances live in the state, by name: a live update re-creates
+   * each instance from the new version's class of the same name.
+   */
+  classes?: Record<string, new (...args: never[]) => object>;
+  /** Live-update callbacks: pairing (renames), per-type and per-field transfer, afterTransfer. */
+  transfer?: TransferCallbacks & {
+    afterTransfer?: (state: S, report: TransferReport, ctx: Ctx) => void | Promise<void>;
+  };
+  /** Invariants run after a transfer (and by tests): the violations, empty when the state is sound. */
+  check?: (state: S) => string[];
+  /** Quiescence: the `protocol-free` predicate (true when no protocol exchange is half done). */
+  prepare?: { protocolFree?: (state: S) => boolean };
 }
 
 /** Declare a server. The returned definition is what a component's entry file default-exports. */

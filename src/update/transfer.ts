@@ -93,9 +93,15 @@ export function importState(
       case 'undefined': return v === undefined;
       case 'literal': return v === t.value;
       case 'unknown': return true;
-      case 'array': case 'tuple': return Array.isArray(v);
-      case 'map': return v instanceof Map;
-      case 'set': return v instanceof Set;
+      case 'array':
+        return Array.isArray(v) && (depth > 1 || sample(v).every((x) => fits(x, t.of, depth + 1)));
+      case 'tuple':
+        return Array.isArray(v) && v.length >= t.required && (t.rest !== undefined || v.length <= t.items.length) &&
+          (depth > 1 || v.every((x, i) => fits(x, i < t.items.length ? t.items[i]! : t.rest!, depth + 1)));
+      case 'map':
+        return v instanceof Map && (depth > 1 || sample([...v.values()]).every((x) => fits(x, t.value, depth + 1)));
+      case 'set':
+        return v instanceof Set && (depth > 1 || sample([...v]).every((x) => fits(x, t.of, depth + 1)));
       case 'date': return v instanceof Date;
       case 'typed': return ArrayBuffer.isView(v) && v.constructor.name === t.name;
       case 'function': return typeof v === 'function';
@@ -338,6 +344,11 @@ export function importState(
   const state = convert(exported.root, meta.root, 'state', undefined);
   report.dropped = Math.max(0, exported.objects - memo.size);
   return { state, report };
+}
+
+/** Enough elements to choose a union member by (choosing is a heuristic; conversion then checks all). */
+function sample<T>(a: T[]): T[] {
+  return a.length <= 8 ? a : [...a.slice(0, 4), ...a.slice(-4)];
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -12,14 +12,18 @@ export const doList: Handler<RsState, Extract<RsRequest, { type: 'rs.list' }>> =
   const byLabel = new Map((eps.ok ? eps.value : []).map((e) => [e.label, e]));
   const now = ctx.now();
   const rows: ServiceRow[] = [];
-  const me = byLabel.get(ctx.self.label);
-  rows.push({
-    label: ctx.self.label, endpoint: ctx.self.endpoint, incarnation: ctx.self.incarnation, version: ctx.self.version,
-    status: 'running', restarts: Math.max(0, (me?.binds ?? 1) - 1),
-    uptimeMs: me?.startedAt != null ? now - me.startedAt : null, messages: me?.delivered ?? 0, lastFault: null,
-  });
   for (const rec of state.services.values()) {
     const e = byLabel.get(rec.label);
+    if (rec.label === ctx.self.label) {
+      // rs is restarted by the kernel, so the kernel's count of binds (less updates) is its restart count.
+      const updates = rec.history.filter((u) => u.outcome === 'committed').length;
+      rows.push({
+        label: rec.label, endpoint: ctx.self.endpoint, incarnation: ctx.self.incarnation, version: ctx.self.version, status: 'running',
+        restarts: Math.max(0, (e?.binds ?? 1) - 1 - updates), uptimeMs: e?.startedAt != null ? now - e.startedAt : null,
+        messages: e?.delivered ?? 0, lastFault: null,
+      });
+      continue;
+    }
     rows.push({
       label: rec.label,
       endpoint: rec.endpoint,

@@ -6,9 +6,10 @@ import { defineServer } from '../../sys/index.js';
 import { rsProtocol } from './protocol.js';
 import { bootImage, doAlarm, doFault, doRestart, rebuildFromKernel } from './reincarnate.js';
 import { doList } from './list.js';
+import { doHistory, doRollback, doUpdate, finishSelfUpdate } from './update.js';
 import type { RsState } from './state.js';
 
-const empty = (): RsState => ({ config: null, services: new Map(), booted: false });
+const empty = (): RsState => ({ config: null, services: new Map(), booted: false, updates: new Map(), nextUpdate: 1 });
 
 export default defineServer({
   protocol: rsProtocol,
@@ -24,5 +25,11 @@ export default defineServer({
     'clock.alarm': doAlarm,
     'rs.list': doList,
     'rs.restart': doRestart,
+    'rs.update': doUpdate,
+    'rs.rollback': doRollback,
+    'rs.history': doHistory,
+  },
+  transfer: {
+    afterTransfer: (state, _report, ctx) => finishSelfUpdate(state, ctx),
   },
 });

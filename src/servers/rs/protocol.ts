@@ -19,11 +19,49 @@ export const rsProtocol = {
   'rs.list': t.object({}),
   /** `service restart <label>`: end the current incarnation and start a fresh one. */
   'rs.restart': t.object({ label: t.string }),
+  /** `service update`: one component, or several as one transaction (a batch). */
+  'rs.update': t.object({
+    items: t.array(t.object({ label: t.string, source: t.string })),
+    prepare: t.optional(t.oneOf('work-free', 'request-free', 'protocol-free', 'state')),
+    state: t.optional(t.string),
+    block: t.optional(t.array(t.object({ label: t.optional(t.string), type: t.optional(t.string) }))),
+    maxtime: t.optional(t.int),
+    initMaxtime: t.optional(t.int),
+    dryRun: t.optional(t.boolean),
+  }),
+  /** `service rollback <label>`: back to the previous version, through the same transfer. */
+  'rs.rollback': t.object({ label: t.string }),
+  /** `service history <label>`. */
+  'rs.history': t.object({ label: t.string }),
 } as const;
 
 export type RsRequest = MessagesOf<typeof rsProtocol>;
 
 export type ServiceStatus = 'starting' | 'running' | 'restarting' | 'failed';
+
+export type UpdateOutcome = 'committed' | 'rolled-back' | 'cancelled' | 'refused' | 'dry-run';
+export type UpdatePhase = 'build' | 'spawn' | 'prepare' | 'transfer' | 'commit';
+
+/** How one update (or batch) ended: the answer to `rs.update`, and a line of `service history`. */
+export interface UpdateResult {
+  id: number;
+  outcome: UpdateOutcome;
+  labels: string[];
+  /** The phase it ended in (for a failure: where it failed). */
+  phase: UpdatePhase;
+  reason: string | null;
+  /** Milliseconds spent in each phase reached. */
+  timings: Partial<Record<UpdatePhase, number>>;
+  /** Milliseconds during which the components' requests were held (prepare done → commit/abort). */
+  heldMs: number;
+  totalMs: number;
+  startedAt: number;
+  versions: Array<{ label: string; from: string | null; to: string | null }>;
+  /** Transfer reports (fields added/removed/converted, objects dropped), by label. */
+  reports: Record<string, unknown>;
+  /** For --dry-run: the transfer plan, by label. */
+  plans?: Record<string, unknown>;
+}
 
 /** One row of `service list`. */
 export interface ServiceRow {

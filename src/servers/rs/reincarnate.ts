@@ -29,7 +29,20 @@ export function recordFor(svc: ServiceConfig): ServiceRecord {
     faults: [],
     consecutiveInitFailures: 0,
     lastFault: null,
+    versions: [],
+    history: [],
   };
+}
+
+/** rs's own record: started by the kernel, listed and updated like any other service. */
+function selfRecord(state: RsState, ctx: Ctx): void {
+  const rs = state.config!.rs;
+  const rec = recordFor(rs);
+  Object.assign(rec, {
+    endpoint: ctx.self.endpoint, incarnation: ctx.self.incarnation, version: ctx.self.version, status: 'running', startedAt: ctx.now(),
+    versions: [{ version: ctx.self.version, source: rs.source, since: ctx.now() }],
+  });
+  state.services.set(rs.label, rec);
 }
 
 /** Start every component of the boot image (in parallel: messages to a label wait until it is bound). */
@@ -37,8 +50,10 @@ export async function bootImage(state: RsState, ctx: Ctx): Promise<void> {
   const info = await ctx.kcall<NonNullable<RsState['config']>>({ call: 'bootinfo' });
   if (!info.ok) throw new Error(`rs: cannot read the boot configuration: ${info.message ?? info.code}`);
   state.config = info.value;
-  for (const svc of info.value.services) state.services.set(svc.label, recordFor(svc));
-  await Promise.all([...state.services.values()].map((rec) => startService(state, rec, ctx, 'fresh')));
+  selfRecord(state, ctx);
+  const boot = info.value.services.map(recordFor);
+  for (const rec of boot) state.services.set(rec.label, rec);
+  await Promise.all(boot.map((rec) => startService(state, rec, ctx, 'fresh')));
   state.booted = true;
   await ctx.kcall({ call: 'boot-done' });
 }
@@ -58,6 +73,7 @@ async function startService(state: RsState, rec: ServiceRecord, ctx: Ctx, kind: 
     rec.status = 'running';
     rec.startedAt = ctx.now();
     rec.consecutiveInitFailures = 0;
+    if (rec.versions.at(-1)?.version !== r.value.version) rec.versions = [...rec.versions, { version: r.value.version, source: rec.source, since: ctx.now() }];
     announce(rec, ctx);
     return true;
   }
@@ -93,7 +109,8 @@ function announce(rec: ServiceRecord, ctx: Ctx): void {
 
 export const doFault: Handler<RsState, Req<'kernel.fault'>> = (state, msg, ctx): HandlerResult => {
   const rec = state.services.get(msg.label);
-  if (!rec || rec.incarnation !== msg.incarnation || rec.status === 'failed') return; // stale or not ours
+  if (!rec || msg.label === ctx.self.label) return; // rs itself is restarted by the kernel
+  if (rec.incarnation !== msg.incarnation || rec.status === 'failed') return; // stale
   const now = ctx.now();
   rec.incarnation = null;
   rec.faults = [...rec.faults.filter((t) => now - t < rec.policy.windowMs), now];
@@ -115,6 +132,7 @@ export const doAlarm: Handler<RsState, Req<'clock.alarm'>> = async (state, msg, 
 export const doRestart: Handler<RsState, Req<'rs.restart'>> = async (state, msg, ctx) => {
   const rec = state.services.get(msg.label);
   if (!rec) return err('ENOENT', `no service ${msg.label}`);
+  if (msg.label === ctx.self.label) return err('EPERM', `${msg.label} cannot restart itself (update it instead)`);
   const old = rec.incarnation;
   rec.status = 'restarting';
   rec.incarnation = null;
@@ -137,13 +155,17 @@ export async function rebuildFromKernel(state: RsState, ctx: Ctx): Promise<void>
   if (!info.ok || !eps.ok) throw new Error('rs: cannot read the kernel tables after a restart');
   state.config = info.value;
   state.booted = true;
+  selfRecord(state, ctx);
   const byLabel = new Map(eps.value.map((e) => [e.label, e]));
   for (const svc of info.value.services) {
     const rec = recordFor(svc);
     const e = byLabel.get(svc.label);
     state.services.set(svc.label, rec);
     if (e?.status === 'bound') {
-      Object.assign(rec, { endpoint: e.endpoint, incarnation: e.incarnation, version: e.version, status: 'running', startedAt: e.startedAt });
+      Object.assign(rec, {
+        endpoint: e.endpoint, incarnation: e.incarnation, version: e.version, status: 'running', startedAt: e.startedAt,
+        versions: [{ version: e.version, source: svc.source, since: e.startedAt }],
+      });
     } else if (e?.status === 'failed') {
       Object.assign(rec, { endpoint: e.endpoint, status: 'failed' });
     } else {

@@ -2,7 +2,7 @@
  * rs state: the service table. All of rs's state is reachable from `RsState`.
  */
 import type { BootConfig, Privileges, RestartPolicy, Limits } from '../../kernel/abi.js';
-import type { ServiceStatus } from './protocol.js';
+import type { ServiceStatus, UpdatePhase, UpdateResult } from './protocol.js';
 
 export const DEFAULT_POLICY: RestartPolicy = {
   maxInitFailures: 3,
@@ -30,10 +30,39 @@ export interface ServiceRecord {
   faults: number[];
   consecutiveInitFailures: number;
   lastFault: { kind: string; message: string; at: number } | null;
+  /** Versions this service has run, oldest first (the last is the current one). */
+  versions: Array<{ version: string; source: string; since: number }>;
+  history: UpdateResult[];
+}
+
+/** One component's part in an update in progress (an explicit state machine). */
+export interface UpdateStep {
+  label: string;
+  source: string;
+  from: number;
+  fromVersion: string | null;
+  /** Built version id, then the new incarnation once spawned. */
+  version: string | null;
+  to: number | null;
+  filters: number[];
+  phase: UpdatePhase;
+  prepared: boolean;
+  report: unknown;
+}
+
+export interface UpdateRun {
+  id: number;
+  steps: UpdateStep[];
+  startedAt: number;
+  heldSince: number | null;
+  timings: Partial<Record<UpdatePhase, number>>;
 }
 
 export interface RsState {
   config: BootConfig | null;
   services: Map<string, ServiceRecord>;
   booted: boolean;
+  /** Updates in progress, by id. */
+  updates: Map<number, UpdateRun>;
+  nextUpdate: number;
 }
