@@ -42,7 +42,7 @@ export function defaultBootConfig(): BootConfig {
       {
         label: 'tty',
         source: 'src/servers/tty/main.ts',
-        privileges: { to: ['rs', 'ds'], types: ['rs.list', 'rs.restart', 'ds.*'], kcalls: ['console-write', 'console-info', 'shutdown'] },
+        privileges: { to: ['rs', 'ds'], types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*'], kcalls: ['console-write', 'console-info', 'shutdown'] },
       },
     ],
     console: 'tty',

@@ -13,6 +13,7 @@ import { defaultBootConfig, resolveBootConfig, type BootConfigFile } from '../bo
 import { formatServiceTable } from '../lib/table.js';
 import type { ServiceRow, UpdateResult } from '../servers/rs/protocol.js';
 import { formatHistory, formatUpdateResult, updateExitCode } from '../lib/update-format.js';
+import { parseBlock, parseItems } from '../lib/service-args.js';
 import { controlRequest, controlStream, NotRunning } from './client.js';
 
 const homeOption = () =>
@@ -115,21 +116,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExit status: 0 committed (or dry run), 2 refused, 3 rolled back, 4 cancelled (no quiescence in time).')
     .action(async (args: string[], opts: { home: string; batch?: boolean; prepare?: string; state?: string; block?: string; maxtime?: number; initMaxtime?: number; dryRun?: boolean; json?: boolean }) => {
-      let items: Array<{ label: string; source: string }>;
-      if (opts.batch) {
-        items = args.map((a) => {
-          const eq = a.indexOf('=');
-          if (eq <= 0 || eq === a.length - 1) fail(`--batch takes LABEL=FILE.ts pairs, got "${a}"`, 2);
-          return { label: a.slice(0, eq), source: resolve(a.slice(eq + 1)) };
-        });
-      } else {
-        if (args.length !== 2) fail('usage: molt service update LABEL FILE.ts (or --batch LABEL=FILE.ts …)', 2);
-        items = [{ label: args[0]!, source: resolve(args[1]!) }];
-      }
-      const block = opts.block?.split(',').filter(Boolean).map((b) => {
-        const [label, type] = b.split(':');
-        return { ...(label ? { label } : {}), ...(type ? { type } : {}) };
-      });
+      const items = parseItems(args, Boolean(opts.batch), (p) => resolve(p));
+      if ('error' in items) fail(items.error, 2);
+      const block = opts.block ? parseBlock(opts.block) : undefined;
       const msg = {
         type: 'rs.update', items,
         ...(opts.prepare || opts.state ? { prepare: opts.state ? 'state' : opts.prepare } : {}),

@@ -6,7 +6,9 @@
  */
 import type { Ctx, Handler } from '../../sys/index.js';
 import { formatServiceTable } from '../../lib/table.js';
-import type { ServiceRow } from '../rs/protocol.js';
+import { parseUpdateArgs, splitWords } from '../../lib/service-args.js';
+import { formatHistory, formatUpdateResult } from '../../lib/update-format.js';
+import type { ServiceRow, UpdateResult } from '../rs/protocol.js';
 import type { TtyRequest } from './protocol.js';
 import type { TtyState } from './state.js';
 
@@ -16,6 +18,12 @@ const PROMPT = 'molt# ';
 const HELP = `built-in commands:
   service list [--json]   the components, their endpoints, incarnations and state
   service restart LABEL   end a component's incarnation and start a fresh one
+  service update LABEL FILE.ts [--prepare MODE] [--state 'EXPR'] [--block L[:T],…]
+                 [--maxtime MS] [--init-maxtime MS] [--dry-run]
+  service update --batch LABEL=FILE.ts …
+                          live-update components (paths are on the host, absolute)
+  service rollback LABEL  back to the previous version, state transferred back
+  service history LABEL   versions and how each update ended
   echo [WORDS…]           print the words
   shutdown                stop the system
   help                    this text
@@ -28,7 +36,7 @@ export function prompt(state: TtyState, ctx: Ctx): void {
 }
 
 async function run(line: string, ctx: Ctx): Promise<void> {
-  const words = line.trim().split(/\s+/).filter(Boolean);
+  const words = splitWords(line);
   if (words.length === 0) return;
   const [cmd, ...args] = words;
   switch (cmd) {
@@ -53,7 +61,20 @@ async function run(line: string, ctx: Ctx): Promise<void> {
         await write(ctx, r.ok ? `restarted ${args[1]}\n` : `service: ${r.code}${r.message ? `: ${r.message}` : ''}\n`);
         return;
       }
-      await write(ctx, 'usage: service list [--json] | service restart LABEL\n');
+      if (args[0] === 'update') {
+        const req = parseUpdateArgs(args.slice(1), (p) => p);
+        if ('error' in req) return void (await write(ctx, `service: ${req.error}\n`));
+        const r = await ctx.sendrec<UpdateResult>('rs', { ...req }, { timeoutMs: 300_000 });
+        await write(ctx, r.ok ? formatUpdateResult(r.value) : `service: ${r.code}${r.message ? `: ${r.message}` : ''}\n`);
+        return;
+      }
+      if ((args[0] === 'rollback' || args[0] === 'history') && args[1]) {
+        const r = await ctx.sendrec<UpdateResult>('rs', { type: `rs.${args[0]}`, label: args[1] }, { timeoutMs: 300_000 });
+        if (!r.ok) return void (await write(ctx, `service: ${r.code}${r.message ? `: ${r.message}` : ''}\n`));
+        await write(ctx, args[0] === 'rollback' ? formatUpdateResult(r.value) : formatHistory(r.value as unknown as Parameters<typeof formatHistory>[0]));
+        return;
+      }
+      await write(ctx, 'usage: service list [--json] | restart LABEL | update … | rollback LABEL | history LABEL (see help)\n');
       return;
     }
     default:
