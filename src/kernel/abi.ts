@@ -7,8 +7,18 @@
  * `Result`, `ErrCode`, `KCall`, `Privileges`, `TraceEvent`.
  */
 
-import type { ExportedGraph } from '../update/graph.js';
 import type { StateMeta } from '../update/types.js';
+
+/**
+ * The part of a worker_threads MessagePort the ABI uses (stated here so the ABI needs
+ * no Node type declarations: component sources are type-checked without them).
+ */
+export interface MessagePort {
+  postMessage(value: unknown): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  once(event: 'message' | 'close', listener: (value: any) => void): unknown;
+  close(): void;
+}
 
 /** A stable address. Endpoints never change across live update or restart. */
 export type Endpoint = number;
@@ -135,15 +145,17 @@ export type PrepareMode = 'work-free' | 'request-free' | 'protocol-free' | 'stat
 /** Kernel → component control operations of a live update. */
 export type Ctl =
   | { c: 'prepare'; mode: PrepareMode; expr?: string }
-  | { c: 'export' }
-  | { c: 'import'; graph: ExportedGraph; meta: StateMeta }
+  /** Old side: post the state graph on `port` (straight to the new incarnation: one copy). */
+  | { c: 'export'; port: MessagePort }
+  /** New side: import the graph that arrives on `port` against `meta`. */
+  | { c: 'import'; port: MessagePort; meta: StateMeta }
   | { c: 'resume' }
   | { c: 'drain' };
 
-/** What `export` answers: the state graph and messages that reached the frozen incarnation. */
+/** What `export` answers (the graph itself went over the port): messages that reached the frozen incarnation. */
 export interface ExportResult {
-  graph: ExportedGraph;
   parked: Message[];
+  objects: number;
 }
 
 /** Which messages an interface filter holds back (all given conditions must hold). */

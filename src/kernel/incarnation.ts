@@ -7,7 +7,7 @@
  * Entry points: `Incarnation.start(...)`, `Incarnation.post`, `Incarnation.stop`,
  * `Incarnation.kill(kind)`.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Ctl, Down, Endpoint, FaultKind, InitInfo, Limits, Result, Up, WireError } from './abi.js';
 import type { Clock } from './clock.js';
 
@@ -95,13 +95,13 @@ export class Incarnation {
     this.post({ op: 'init', info });
   }
 
-  post(down: Down): void {
+  post(down: Down, transfer?: MessagePort[]): void {
     if (this.ended) return;
-    this.worker.postMessage(down);
+    this.worker.postMessage(down, transfer);
   }
 
   /** A live-update control operation; resolves with the component's answer, or an error if it ends or times out. */
-  ctl(ctl: Ctl, timeoutMs: number, clock: Clock): Promise<Result> {
+  ctl(ctl: Ctl, timeoutMs: number, clock: Clock, transfer?: MessagePort[]): Promise<Result> {
     if (this.ended) return Promise.resolve({ ok: false, code: 'EIO', message: `${this.name} has ended` });
     return new Promise((resolve) => {
       const id = ++this.ctlSeq;
@@ -112,7 +112,7 @@ export class Incarnation {
         clock.clearTimeout(timer);
         resolve(r);
       });
-      this.post({ op: 'ctl', id, ctl });
+      this.post({ op: 'ctl', id, ctl }, transfer);
     });
   }
 

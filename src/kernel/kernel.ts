@@ -7,6 +7,7 @@
  * client, used by the control socket and tests), `trace`, `shutdown()`, `exited`.
  */
 import { mkdir } from 'node:fs/promises';
+import { MessageChannel } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import {
   HOST, KERNEL,
@@ -628,12 +629,14 @@ export class Kernel {
         } catch (e) {
           return { ok: false, code: 'EINVAL', message: (e as Error).message };
         }
-        const ex = await from.ctl({ c: 'export' }, k.timeoutMs, this.clock);
+        // The graph goes straight from the old incarnation to the new one over a channel of their own.
+        const { port1, port2 } = new MessageChannel();
+        const importing = to.ctl({ c: 'import', port: port2, meta }, k.timeoutMs, this.clock, [port2]);
+        const ex = await from.ctl({ c: 'export', port: port1 }, k.timeoutMs, this.clock, [port1]);
         if (!ex.ok) return { ...ex, message: `export from ${from.name}: ${ex.message ?? ex.code}` };
-        const { graph, parked } = ex.value as ExportResult;
-        const im = await to.ctl({ c: 'import', graph, meta }, k.timeoutMs, this.clock);
+        const im = await importing;
         if (!im.ok) return { ...im, message: `import into ${to.name}: ${im.message ?? im.code}` };
-        this.parked.set(to.id, parked);
+        this.parked.set(to.id, (ex.value as ExportResult).parked);
         return im;
       }
       case 'update-commit': {

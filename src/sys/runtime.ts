@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { ERR_CODES, type Ctl, type Down, type ExportResult, type Header, type KCall, type Message, type Result, type Up, type WireError } from '../kernel/abi.js';
 import { checkState } from '../update/check.js';
-import { exportGraph } from '../update/graph.js';
+import { exportGraph, type ExportedGraph } from '../update/graph.js';
 import { importState } from '../update/transfer.js';
 import type { Protocol } from './schema.js';
 import { DEFERRED, type Ctx, type HandlerResult, type ReplyToken, type SendOptions, type ServerDef } from './server.js';
@@ -193,11 +193,15 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
       }
       case 'export': {
         try {
+          const graph = exportGraph(state);
+          ctl.port.postMessage(graph);
           // Parked messages are copied, not taken: if the update rolls back, this incarnation runs them.
-          const value: ExportResult = { graph: exportGraph(state), parked: parked.slice() };
+          const value: ExportResult = { parked: parked.slice(), objects: graph.objects };
           return { ok: true, value };
         } catch (e) {
           return { ok: false, code: 'EINVAL', message: (e as Error).message };
+        } finally {
+          ctl.port.close();
         }
       }
       case 'resume': {
@@ -213,7 +217,12 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
         // A throw here (import, afterTransfer, check) is a failed update, answered as a value;
         // a crash of this incarnation is seen by the kernel as a crash during transfer.
         try {
-          const { state: next, report } = importState(ctl.graph, ctl.meta, state, def.classes ?? {}, def.transfer ?? {});
+          const graph = await new Promise<ExportedGraph>((resolve, reject) => {
+            ctl.port.once('message', resolve);
+            ctl.port.once('close', () => reject(new Error('the old version sent no state')));
+          });
+          ctl.port.close();
+          const { state: next, report } = importState(graph, ctl.meta, state, def.classes ?? {}, def.transfer ?? {});
           await def.transfer?.afterTransfer?.(next as S, report, ctx);
           const violations = checkState(next, ctl.meta, def.classes ?? {});
           if (violations.length === 0 && def.check) violations.push(...def.check(next as S));
