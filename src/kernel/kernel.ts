@@ -286,6 +286,7 @@ export class Kernel {
       case 'ready': {
         if (inc.state.phase !== 'starting') return;
         inc.state = { phase: 'ready' };
+        inc.lastPong = this.clock.now(); // heartbeats are watched from here on (init has its own deadline)
         if (this.trace.active) this.trace.emit({ ev: 'incarnation.ready', t: this.clock.now(), label: inc.label, incarnation: inc.id });
         const w = this.readyWaiters.get(inc);
         this.readyWaiters.delete(inc);
