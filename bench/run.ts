@@ -10,6 +10,7 @@
  * Entry points: `runBench(name, opts)`, `experiments()`, `main(argv)`, `BenchUsageError`.
  */
 import { realpathSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipc } from './ipc.js';
@@ -54,13 +55,18 @@ export async function runBench(name: string, opts: RunBenchOptions = {}): Promis
   const reports: Report[] = [];
   for (const exp of chosen) {
     const date = new Date().toISOString();
+    const before = loadavg();
+    if (before[0]! > cpus().length / 2) {
+      log(`bench: warning: load average ${before[0]!.toFixed(2)} on ${cpus().length} CPUs — other work on this machine will show in the figures`);
+    }
     const result = await exp.run({ quick: opts.quick ?? false, log });
+    const round = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
     const report: Report = {
       experiment: exp.name,
       date,
       machine: machineInfo(),
       command,
-      ...(result.params ? { params: { quick: opts.quick ?? false, ...result.params } } : {}),
+      params: { quick: opts.quick ?? false, loadavg: { before: round(before), after: round(loadavg()) }, ...result.params },
       figures: result.figures,
     };
     reports.push(report);

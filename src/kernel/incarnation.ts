@@ -58,6 +58,9 @@ export class Incarnation {
         maxYoungGenerationSizeMb: Math.max(4, Math.min(32, Math.floor(limits.memoryMb / 4))),
       },
       name: `${label}#${id}`,
+      // Components never inherit the host's Node flags (tsx's loader, --inspect …): they are
+      // plain bundles. MOLT_WORKER_FLAGS opts in, e.g. '--cpu-prof' to profile components.
+      execArgv: process.env.MOLT_WORKER_FLAGS ? process.env.MOLT_WORKER_FLAGS.split(/\s+/).filter(Boolean) : [],
     });
     this.worker.on('message', (up: Up) => {
       if (up.op === 'pong') {
