@@ -50,6 +50,7 @@ export class EndpointEntry {
 
   /** Must this message wait instead of being delivered now? */
   shouldHold(msg: Message): boolean {
+    if (this.filters.size === 0 && this.heldFrom.size === 0 && !this.frozen) return this.state.status !== 'bound'; // the common case
     if (this.state.status !== 'bound' || this.frozen) return true;
     if (this.heldFrom.size > 0 && this.heldFrom.has(msg.from)) return true;
     for (const m of this.filters.values()) if (matches(m, msg)) return true;

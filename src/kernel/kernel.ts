@@ -39,6 +39,8 @@ export interface KernelOptions {
   clock?: Clock;
   /** How long `boot()` waits for `rs` to report the boot image up (ms). */
   bootTimeoutMs?: number;
+  /** false: components are built with the live-update machinery compiled out (to measure its cost). */
+  updatable?: boolean;
 }
 
 /** A call the kernel is tracking, by kernel call id. */
@@ -93,7 +95,7 @@ export class Kernel {
     this.config = options.config;
     this.clock = options.clock ?? realClock;
     const cacheDir = options.cacheDir ?? join(this.home, 'cache');
-    this.loader = new Loader(cacheDir);
+    this.loader = new Loader(cacheDir, options.updatable ?? true);
     this.versions = new VersionBuilder(this.loader, cacheDir);
     this.exited = new Promise((r) => (this.resolveExited = r));
   }

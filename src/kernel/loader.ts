@@ -56,7 +56,8 @@ export class Loader {
   private writes: Promise<void> = Promise.resolve();
   private tmpSeq = 0;
 
-  constructor(cacheDir: string) {
+  /** `updatable: false` compiles the live-update machinery out of components (benchmarks only). */
+  constructor(cacheDir: string, private readonly updatable = true) {
     this.bundles = join(cacheDir, 'bundles');
     this.indexFile = join(cacheDir, 'bundles', 'index.json');
   }
@@ -77,7 +78,7 @@ export class Loader {
   }
 
   private once(abs: string, tool: boolean): Promise<LoadedVersion> {
-    const key = `${tool ? 'tool:' : ''}${abs}`;
+    const key = `${tool ? 'tool:' : this.updatable ? '' : 'fixed:'}${abs}`;
     let p = this.inflight.get(key);
     if (!p) {
       p = this.loadUncached(abs, key, tool).finally(() => this.inflight.delete(key));
@@ -114,6 +115,7 @@ export class Loader {
               },
             }),
         bundle: true,
+        define: { MOLT_UPDATABLE: String(this.updatable) },
         keepNames: true, // class names must survive bundling: a transfer pairs classes by name
         write: false,
         metafile: true,

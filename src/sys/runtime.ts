@@ -16,6 +16,12 @@ import { DEFERRED, type Ctx, type HandlerResult, type ReplyToken, type SendOptio
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * Set by the loader (esbuild `define`): false builds a component with the live-update
+ * machinery compiled out — only to measure what being updatable costs (bench update).
+ */
+declare const MOLT_UPDATABLE: boolean;
+
 interface Waiter {
   resolve(r: Result): void;
   timer: NodeJS.Timeout | null;
@@ -240,10 +246,11 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
     switch (down.op) {
       case 'msg':
         if (!ready) early.push(down.msg);
-        else if (frozen) parked.push(down.msg);
+        else if (MOLT_UPDATABLE && frozen) parked.push(down.msg);
         else dispatch(down.msg);
         return;
       case 'ctl':
+        if (!MOLT_UPDATABLE) return void post({ op: 'ctl-reply', id: down.id, result: { ok: false, code: 'ENOSYS', message: 'built without live update' } });
         void control(down.ctl).then((result) => post({ op: 'ctl-reply', id: down.id, result }));
         return;
       case 'reply':
