@@ -170,6 +170,19 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   program
+    .command('bench')
+    .description('run a benchmark experiment (same as npm run bench -- NAME): prints figures, writes JSON under bench/results/')
+    .argument('[name]', 'experiment name, or all')
+    .option('--quick', 'fewer iterations (a smoke run)')
+    .option('--json <file>', 'write the JSON report here instead of bench/results/NAME.json')
+    .allowExcessArguments(false)
+    .action(async (name: string | undefined, opts: { quick?: boolean; json?: string }) => {
+      const bench = (await import('../../bench/run.js')) as typeof import('../../bench/run.js');
+      const argv = [...(name ? [name] : ['--help']), ...(opts.quick ? ['--quick'] : []), ...(opts.json ? ['--json', opts.json] : [])];
+      process.exitCode = await bench.main(argv);
+    });
+
+  program
     .command('status')
     .description('whether a system is running, its pid and uptime')
     .addOption(homeOption())
