@@ -63,6 +63,11 @@ export class Incarnation {
       execArgv: process.env.MOLT_WORKER_FLAGS ? process.env.MOLT_WORKER_FLAGS.split(/\s+/).filter(Boolean) : [],
     });
     this.worker.on('message', (up: Up) => {
+      if (up === null || typeof up !== 'object' || typeof up.op !== 'string') {
+        // Only the server library talks to the kernel; garbage here means the component is broken.
+        this.kill('throw', { name: 'ProtocolError', message: `malformed kernel request: ${JSON.stringify(up)?.slice(0, 80)}` });
+        return;
+      }
       if (up.op === 'pong') {
         this.lastPong = clock.now();
         return;

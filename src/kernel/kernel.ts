@@ -271,6 +271,16 @@ export class Kernel {
   }
 
   private onUp(inc: Incarnation, up: Up): void {
+    try {
+      this.handleUp(inc, up);
+    } catch (e) {
+      // A malformed request must never take the kernel down: it is the sender's fault.
+      this.log('error', `malformed ${String(up.op)} from ${inc.name}: ${(e as Error).message}`);
+      inc.kill('throw', { name: 'ProtocolError', message: `malformed ${String(up.op)} request: ${(e as Error).message}` });
+    }
+  }
+
+  private handleUp(inc: Incarnation, up: Up): void {
     switch (up.op) {
       case 'send':
         return this.route(inc, up.to, up.msg, 0);
@@ -288,7 +298,7 @@ export class Kernel {
       case 'ready': {
         if (inc.state.phase !== 'starting') return;
         inc.state = { phase: 'ready' };
-        inc.lastPong = this.clock.now(); // heartbeats are watched from here on (init has its own deadline)
+        inc.lastPong = inc.lastPing = this.clock.now(); // heartbeats are watched from here on (init has its own deadline)
         if (this.trace.active) this.trace.emit({ ev: 'incarnation.ready', t: this.clock.now(), label: inc.label, incarnation: inc.id });
         const w = this.readyWaiters.get(inc);
         this.readyWaiters.delete(inc);
@@ -363,9 +373,11 @@ export class Kernel {
     const now = this.clock.now();
     for (const inc of this.incarnations.values()) {
       if (inc.state.phase !== 'ready') continue;
-      if (now - inc.lastPong > inc.limits.hangMs) {
-        inc.kill('hang', { name: 'Hang', message: `no heartbeat for ${now - inc.lastPong} ms (limit ${inc.limits.hangMs} ms)` });
-      } else if (now - inc.lastPing >= inc.limits.heartbeatMs) {
+      // A hang is a ping left unanswered for hangMs (one ping outstanding at a time).
+      const waiting = inc.lastPing > inc.lastPong;
+      if (waiting && now - inc.lastPing > inc.limits.hangMs) {
+        inc.kill('hang', { name: 'Hang', message: `no answer to a heartbeat for ${now - inc.lastPing} ms (limit ${inc.limits.hangMs} ms)` });
+      } else if (!waiting && now - inc.lastPing >= inc.limits.heartbeatMs) {
         inc.ping(now);
       }
     }
@@ -378,7 +390,7 @@ export class Kernel {
    * reply goes back to the sender under that id.
    */
   private route(sender: Incarnation | null, to: Address, out: Outgoing, callerId: number): void {
-    const msg = out as Message;
+    const msg = (out !== null && typeof out === 'object' ? out : { type: '' }) as Message;
     const from = sender ? sender.endpoint : HOST;
     const type = typeof msg.type === 'string' ? msg.type : '';
     const entry = this.endpoints.get(to);
