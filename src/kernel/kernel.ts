@@ -226,8 +226,9 @@ export class Kernel {
     bind: boolean,
   ): Promise<Result<{ incarnation: number; endpoint: number; version: string }>> {
     if (!this.running) return { ok: false, code: 'EDEADEP', message: 'system is shutting down' };
-    const entry = this.endpoints.ensure(svc.label);
-    if (entry.state.status === 'failed') entry.state = { status: 'unbound' };
+    if (typeof svc.label !== 'string' || !/^[\w.-]{1,64}$/.test(svc.label)) {
+      return { ok: false, code: 'EINVAL', message: `bad label ${JSON.stringify(svc.label)} (letters, digits, . _ -)` };
+    }
     let loaded;
     try {
       loaded = svc.version ? await this.versions.byVersion(svc.version) : await this.loader.load(resolveSource(svc.source));
@@ -236,6 +237,9 @@ export class Kernel {
       this.log('error', message);
       return { ok: false, code: 'EINIT', message };
     }
+    // The endpoint exists from the first version that loads (a label that never loads gets none).
+    const entry = this.endpoints.ensure(svc.label);
+    if (entry.state.status === 'failed') entry.state = { status: 'unbound' };
     const limits: Limits = { ...DEFAULT_LIMITS, ...this.config.limits, ...svc.limits };
     const inc = new Incarnation(this.nextIncarnation++, svc.label, entry.endpoint, loaded.version, loaded.file, limits, this.clock, {
       onUp: (i, up) => this.onUp(i, up),

@@ -59,9 +59,9 @@ export const t = {
       return null;
     });
   },
-  object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
+  object<S extends Shape>(shape: S): Schema<ObjectOf<S>> & { readonly fields: readonly string[] } {
     const keys = Object.keys(shape);
-    return mk<ObjectOf<S>>('object', (v, p) => {
+    return Object.assign(mk<ObjectOf<S>>('object', (v, p) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return `${p}: expected object, got ${got(v)}`;
       const o = v as Record<string, unknown>;
       for (const k of keys) {
@@ -71,7 +71,7 @@ export const t = {
         if (e) return e;
       }
       return null;
-    });
+    }), { fields: keys });
   },
   optional<T>(s: Schema<T>): Optional<T> {
     return { kind: 'optional', optional: true, check: (v, p) => (v === undefined ? null : s.check(v, p)) };

@@ -77,8 +77,15 @@ export interface ServerDef<S, P extends Protocol> {
 
 /** Declare a server. The returned definition is what a component's entry file default-exports. */
 export function defineServer<S, P extends Protocol>(def: ServerDef<S, P>): ServerDef<S, P> {
+  for (const [type, schema] of Object.entries(def.protocol)) {
+    const fields = (schema as { fields?: readonly string[] }).fields ?? [];
+    const clash = fields.filter((f) => HEADER_FIELDS.includes(f));
+    if (clash.length > 0) throw new TypeError(`${type}: field ${clash.join(', ')} clashes with the message header (type, id, from)`);
+  }
   return def;
 }
+
+const HEADER_FIELDS = ['type', 'id', 'from'];
 
 export function ok<T>(value: T): Result<T> {
   return { ok: true, value };
