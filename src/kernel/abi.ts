@@ -125,6 +125,11 @@ export type KCall =
   | { call: 'alarm'; ms: number; tag: string }
   | { call: 'console-write'; text: string }
   | { call: 'console-info' }
+  /** The disk device (the `disk` driver's privilege). Block numbers and whole blocks. */
+  | { call: 'disk-info' }
+  | { call: 'disk-read'; block: number; count: number }
+  | { call: 'disk-write'; block: number; data: Uint8Array }
+  | { call: 'disk-flush' }
   | { call: 'shutdown'; code: number }
   /** Build a version: bundle + type metadata of its state (refused before anything runs). */
   | { call: 'build'; source: string; version?: string }

@@ -17,6 +17,7 @@ import {
 } from './abi.js';
 import { realClock, type Clock } from './clock.js';
 import { ConsoleDevice, type ConsoleOptions } from './devices/console.js';
+import { DiskDevice, DiskError } from './devices/disk.js';
 import { EndpointTable, typeMatches, type EndpointEntry, type Envelope } from './endpoints.js';
 import { Incarnation } from './incarnation.js';
 import { LoadError, Loader } from './loader.js';
@@ -41,6 +42,10 @@ export interface KernelOptions {
   bootTimeoutMs?: number;
   /** false: components are built with the live-update machinery compiled out (to measure its cost). */
   updatable?: boolean;
+  /** The disk image (default `<home>/disk.img`, created on first boot); null: no disk device. */
+  disk?: string | null;
+  /** Size of a disk image created on first boot, in 4 KiB blocks. */
+  diskBlocks?: number;
 }
 
 /** A call the kernel is tracking, by kernel call id. */
@@ -78,6 +83,7 @@ export class Kernel {
   /** Messages a quiesced incarnation received after it froze, waiting for the update's outcome (by new incarnation). */
   private readonly parked = new Map<number, Message[]>();
   private consoleDevice: ConsoleDevice | null = null;
+  private diskDevice: DiskDevice | null = null;
   private control: { close(): Promise<void> } | null = null;
   private nextIncarnation = 1;
   private nextCall = 1;
@@ -115,6 +121,15 @@ export class Kernel {
     if (this.options.control !== false) {
       const { openControlSocket } = await import('./control.js');
       this.control = await openControlSocket(this, join(this.home, 'molt.sock'));
+    }
+    if (this.options.disk !== null && this.config.services.some((s) => s.privileges.kcalls.includes('disk-read' as never))) {
+      const path = this.options.disk ?? join(this.home, 'disk.img');
+      try {
+        this.diskDevice = await DiskDevice.open(path, { ...(this.options.diskBlocks ? { createBlocks: this.options.diskBlocks } : {}) });
+      } catch (e) {
+        await this.shutdown(1);
+        throw new KernelError('EIO', (e as Error).message);
+      }
     }
     this.heartbeat = setInterval(() => this.checkHeartbeats(), 50);
     this.heartbeat.unref();
@@ -160,6 +175,7 @@ export class Kernel {
     this.hostCalls.clear();
     await Promise.all([...this.incarnations.values()].map((inc) => inc.stop()));
     await this.versions.close();
+    await this.diskDevice?.close();
     await this.control?.close();
     this.phase = 'stopped';
     this.resolveExited(code);
@@ -609,6 +625,11 @@ export class Kernel {
         this.consoleDevice?.write(String(k.text));
         if (!this.consoleDevice && this.options.console) this.options.console.output.write(String(k.text));
         return ok(null);
+      case 'disk-info':
+      case 'disk-read':
+      case 'disk-write':
+      case 'disk-flush':
+        return this.diskCall(k);
       case 'console-info':
         return ok({ attached: this.options.console != null, isTTY: this.options.console?.isTTY ?? false });
       case 'shutdown':
@@ -701,6 +722,27 @@ export class Kernel {
       }
       default:
         return { ok: false, code: 'ENOSYS', message: `unknown kernel call ${(k as { call: string }).call}` };
+    }
+  }
+
+  private async diskCall(k: Extract<KCall, { call: `disk-${string}` }>): Promise<Result> {
+    const disk = this.diskDevice;
+    if (!disk) return { ok: false, code: 'ENOENT', message: 'this system has no disk device' };
+    try {
+      switch (k.call) {
+        case 'disk-info':
+          return ok(disk.info);
+        case 'disk-read':
+          return ok(await disk.read(k.block, k.count));
+        case 'disk-write':
+          await disk.write(k.block, k.data);
+          return ok(null);
+        case 'disk-flush':
+          await disk.flush();
+          return ok(null);
+      }
+    } catch (e) {
+      return { ok: false, code: e instanceof DiskError ? 'EINVAL' : 'EIO', message: (e as Error).message };
     }
   }
 
