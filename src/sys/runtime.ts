@@ -6,15 +6,13 @@
  *
  * Entry point: `runComponent(def)` (called by the loader's generated entry).
  */
-import { parentPort } from 'node:worker_threads';
-import { ERR_CODES, type Ctl, type Down, type ExportResult, type Header, type KCall, type Message, type Result, type Up, type WireError } from '../kernel/abi.js';
+import { ERR_CODES, type Ctl, type Down, type ExportResult, type Header, type Message, type Result, type WireError } from '../kernel/abi.js';
 import { checkState } from '../update/check.js';
 import { exportGraph, type ExportedGraph } from '../update/graph.js';
 import { importState } from '../update/transfer.js';
 import type { Protocol } from './schema.js';
-import { DEFERRED, type Ctx, type HandlerResult, type ReplyToken, type SendOptions, type ServerDef } from './server.js';
-
-const DEFAULT_TIMEOUT_MS = 30_000;
+import { KernelPort } from './kernel-port.js';
+import { DEFERRED, type Ctx, type HandlerResult, type ReplyToken, type ServerDef } from './server.js';
 
 /**
  * Set by the loader (esbuild `define`): false builds a component with the live-update
@@ -22,15 +20,9 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  */
 declare const MOLT_UPDATABLE: boolean;
 
-interface Waiter {
-  resolve(r: Result): void;
-  timer: NodeJS.Timeout | null;
-}
-
 export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void {
-  const port = parentPort;
-  if (!port) throw new Error('a Molt component must run inside a worker');
-  const post = (up: Up) => port.postMessage(up);
+  const kernel = new KernelPort();
+  const post = kernel.post.bind(kernel);
 
   let state: S | undefined;
   let ready = false;
@@ -40,41 +32,19 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
   /** Bumped by `resume`: a prepare still waiting for its predicate is cancelled. */
   let prepareGen = 0;
   let inflight = 0;
-  let nextId = 1;
   const early: Message[] = [];
-  const calls = new Map<number, Waiter>();
-  const kcalls = new Map<number, Waiter>();
   const handlers = def.handlers as unknown as Record<string, (s: S, m: Message, c: Ctx) => HandlerResult | Promise<HandlerResult>>;
   const protocol = def.protocol as Protocol;
-
-  const wait = (map: Map<number, Waiter>, id: number, what: string, opts?: SendOptions, onTimeout?: () => void) =>
-    new Promise<Result>((resolve) => {
-      const ms = opts?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const timer = setTimeout(() => {
-        map.delete(id);
-        onTimeout?.();
-        resolve({ ok: false, code: 'ETIMEDOUT', message: `${what}: no reply within ${ms} ms` });
-      }, ms);
-      map.set(id, { resolve, timer });
-    });
 
   let self: Ctx['self'];
   const ctx: Ctx = {
     get self() {
       return self;
     },
-    send: (to, msg) => post({ op: 'send', to, msg }),
-    sendrec: <T>(to: Parameters<Ctx['send']>[0], msg: Parameters<Ctx['send']>[1], opts?: SendOptions) => {
-      const id = nextId++;
-      post({ op: 'call', to, id, msg });
-      return wait(calls, id, `sendrec ${String(to)} ${msg.type}`, opts, () => post({ op: 'cancel', id })) as Promise<Result<T>>;
-    },
-    notify: (to) => post({ op: 'notify', to }),
-    kcall: <T>(kcall: KCall, opts?: SendOptions) => {
-      const id = nextId++;
-      post({ op: 'kcall', id, kcall });
-      return wait(kcalls, id, `kernel call ${kcall.call}`, opts) as Promise<Result<T>>;
-    },
+    send: (to, msg) => kernel.send(to, msg),
+    sendrec: (to, msg, opts) => kernel.sendrec(to, msg, opts?.timeoutMs),
+    notify: (to) => kernel.notify(to),
+    kcall: (k, opts) => kernel.kcall(k, opts?.timeoutMs),
     defer: (msg: Header): ReplyToken => ({ to: msg.from, id: msg.id }),
     reply: (token, result) => {
       if (token.id) post({ op: 'reply', to: token.to, id: token.id, result: checked(result) });
@@ -242,7 +212,8 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
     }
   };
 
-  port.on('message', (down: Down) => {
+  kernel.onDown((down: Down) => {
+    if (kernel.handle(down)) return;
     switch (down.op) {
       case 'msg':
         if (!ready) early.push(down.msg);
@@ -252,19 +223,6 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
       case 'ctl':
         if (!MOLT_UPDATABLE) return void post({ op: 'ctl-reply', id: down.id, result: { ok: false, code: 'ENOSYS', message: 'built without live update' } });
         void control(down.ctl).then((result) => post({ op: 'ctl-reply', id: down.id, result }));
-        return;
-      case 'reply':
-      case 'kreply': {
-        const map = down.op === 'reply' ? calls : kcalls;
-        const w = map.get(down.id);
-        if (!w) return; // timed out already
-        map.delete(down.id);
-        if (w.timer) clearTimeout(w.timer);
-        w.resolve(down.result);
-        return;
-      }
-      case 'ping':
-        post({ op: 'pong', seq: down.seq });
         return;
       case 'init':
         void init(down.info);
