@@ -36,14 +36,14 @@ export type ErrCode =
   | 'ENOTDIR' | 'EISDIR' | 'EINVAL' | 'EMFILE' | 'ENOSPC' | 'ESPIPE' | 'EPIPE'
   | 'ENAMETOOLONG' | 'ENOTEMPTY' | 'ENOSYS' | 'ETIMEDOUT' | 'EDEADEP' | 'EBUSY'
   | 'ECONNREFUSED' | 'ECONNRESET' | 'EADDRINUSE' | 'ENOTCONN' | 'ESRCH' | 'ECHILD'
-  | 'EINTR' | 'ECANCELED' | 'EINIT';
+  | 'EINTR' | 'ECANCELED' | 'EINIT' | 'ENOEXEC';
 
 export const ERR_CODES: readonly ErrCode[] = [
   'EPERM', 'ENOENT', 'EIO', 'EBADF', 'EAGAIN', 'ENOMEM', 'EACCES', 'EEXIST',
   'ENOTDIR', 'EISDIR', 'EINVAL', 'EMFILE', 'ENOSPC', 'ESPIPE', 'EPIPE',
   'ENAMETOOLONG', 'ENOTEMPTY', 'ENOSYS', 'ETIMEDOUT', 'EDEADEP', 'EBUSY',
   'ECONNREFUSED', 'ECONNRESET', 'EADDRINUSE', 'ENOTCONN', 'ESRCH', 'ECHILD',
-  'EINTR', 'ECANCELED', 'EINIT',
+  'EINTR', 'ECANCELED', 'EINIT', 'ENOEXEC',
 ];
 
 /** A reply. Expected failures are values, never exceptions. */
@@ -113,6 +113,12 @@ export type KCall =
       privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown>;
       /** Run this already-built version (bundle hash) instead of building `source`. */
       version?: string }
+  /**
+   * Start a user program (TypeScript text, e.g. read from the Molt file system) in a
+   * sandboxed worker under `label`; the caller (pm) is told of its faults.
+   */
+  | { call: 'exec'; label: string; name: string; text: string; argv: string[]; env: Record<string, string>; pid: number;
+      privileges: Privileges; limits?: Partial<Limits> }
   | { call: 'bind'; label: string; incarnation: number }
   | { call: 'kill'; incarnation: number }
   | { call: 'fail'; label: string; reason: string }
@@ -199,6 +205,8 @@ export type Up =
   | { op: 'kcall'; id: number; kcall: KCall }
   | { op: 'ready' }
   | { op: 'init-failed'; error: WireError }
+  /** A user program finished (its manager is told with `kernel.exit`). */
+  | { op: 'exit'; status: number; error?: string }
   | { op: 'pong'; seq: number }
   | { op: 'ctl-reply'; id: number; result: Result };
 

@@ -6,9 +6,11 @@
  * Entry points: `new Kernel(options)`, `boot()`, `call()` / `send()` (the host's own
  * client, used by the control socket and tests), `trace`, `shutdown()`, `exited`.
  */
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   HOST, KERNEL,
   type Address, type BootConfig, type EndpointInfo, type ErrCode, type ExportResult, type FaultKind, type InitKind,
@@ -75,6 +77,8 @@ export class Kernel {
   private readonly endpoints = new EndpointTable();
   private readonly incarnations = new Map<number, Incarnation>();
   private readonly privileges = new Map<Incarnation, CompiledPrivileges>();
+  /** User processes: who is told when one faults (pm), instead of rs. */
+  private readonly managers = new Map<Incarnation, string>();
   private readonly calls = new Map<number, CallRecord>();
   private readonly hostCalls = new Map<number, (r: Result) => void>();
   private readonly readyWaiters = new Map<Incarnation, (r: Result<null>) => void>();
@@ -237,7 +241,11 @@ export class Kernel {
    * With `bind`, the endpoint is rebound to it as soon as it is ready.
    */
   async spawn(
-    svc: { label: string; source: string; privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown>; version?: string },
+    svc: {
+      label: string; source: string; privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown>; version?: string;
+      /** A user program: its bundled code, run by the process runtime; faults are reported to `manager`. */
+      program?: { code: string; manager: string };
+    },
     kind: InitKind,
     bind: boolean,
   ): Promise<Result<{ incarnation: number; endpoint: number; version: string }>> {
@@ -247,7 +255,11 @@ export class Kernel {
     }
     let loaded;
     try {
-      loaded = svc.version ? await this.versions.byVersion(svc.version) : await this.loader.load(resolveSource(svc.source));
+      loaded = svc.program
+        ? { ...(await this.loader.loadTool(PROCESS_RUNTIME)), version: createHash('sha256').update(svc.program.code).digest('hex').slice(0, 12) }
+        : svc.version
+          ? await this.versions.byVersion(svc.version)
+          : await this.loader.load(resolveSource(svc.source));
     } catch (e) {
       const message = e instanceof LoadError || e instanceof BuildError ? e.message : String(e);
       this.log('error', message);
@@ -263,12 +275,14 @@ export class Kernel {
     });
     this.incarnations.set(inc.id, inc);
     this.privileges.set(inc, compilePrivileges(svc.privileges));
+    if (svc.program) this.managers.set(inc, svc.program.manager);
     if (this.trace.active) this.trace.emit({ ev: 'incarnation.started', t: this.clock.now(), label: svc.label, incarnation: inc.id, version: loaded.version });
     const ready = new Promise<Result<null>>((r) => this.readyWaiters.set(inc, r));
     const initTimer = this.clock.setTimeout(() => {
       inc.kill('init', { name: 'InitTimeout', message: `init did not finish within ${limits.initMs} ms` });
     }, limits.initMs);
-    inc.init({ kind, label: svc.label, endpoint: entry.endpoint, incarnation: inc.id, version: loaded.version, args: svc.args ?? {} });
+    const args = svc.program ? { ...svc.args, code: svc.program.code } : svc.args ?? {};
+    inc.init({ kind, label: svc.label, endpoint: entry.endpoint, incarnation: inc.id, version: loaded.version, args });
     const r = await ready;
     this.clock.clearTimeout(initTimer);
     if (!r.ok) return r;
@@ -327,6 +341,16 @@ export class Kernel {
       }
       case 'init-failed':
         return inc.kill('init', up.error);
+      case 'exit': {
+        const manager = this.managers.get(inc);
+        if (!manager) return inc.kill('throw', { name: 'ProtocolError', message: 'only a user program may exit' });
+        this.kernelSend(manager, {
+          type: 'kernel.exit', label: inc.label, incarnation: inc.id, status: Number(up.status) | 0,
+          ...(typeof up.error === 'string' ? { error: up.error.slice(0, 4000) } : {}),
+        });
+        void inc.stop();
+        return;
+      }
       case 'pong':
         return;
     }
@@ -336,6 +360,8 @@ export class Kernel {
     const t = this.clock.now();
     this.incarnations.delete(inc.id);
     this.privileges.delete(inc);
+    const manager = this.managers.get(inc);
+    this.managers.delete(inc);
     if (this.trace.active) {
       if (fault) this.trace.emit({ ev: 'incarnation.crashed', t, label: inc.label, incarnation: inc.id, kind: fault, error });
       this.trace.emit({ ev: 'incarnation.ended', t, label: inc.label, incarnation: inc.id });
@@ -369,7 +395,7 @@ export class Kernel {
       if (wasBound) void this.restartRs();
       return;
     }
-    this.kernelSend(this.config.rs.label, {
+    this.kernelSend(manager ?? this.config.rs.label, {
       type: 'kernel.fault', label: inc.label, incarnation: inc.id, kind: fault, error, wasBound,
     });
   }
@@ -558,6 +584,18 @@ export class Kernel {
 
   private async doKcall(inc: Incarnation, k: KCall): Promise<Result> {
     switch (k.call) {
+      case 'exec': {
+        let code: string;
+        try {
+          code = await this.loader.bundleProgram(String(k.text), String(k.name));
+        } catch (e) {
+          return { ok: false, code: 'ENOEXEC', message: (e as Error).message };
+        }
+        return this.spawn({
+          label: k.label, source: k.name, privileges: k.privileges, ...(k.limits ? { limits: k.limits } : {}),
+          args: { name: k.name, argv: k.argv, env: k.env, pid: k.pid }, program: { code, manager: inc.label },
+        }, 'fresh', true);
+      }
       case 'spawn':
         return this.spawn({ label: k.label, source: k.source, privileges: k.privileges, limits: k.limits, args: k.args, ...(k.version ? { version: k.version } : {}) }, k.kind, k.bind);
       case 'bind': {
@@ -775,6 +813,9 @@ function compilePrivileges(p: Privileges): CompiledPrivileges {
     kcalls: new Set(kcalls),
   };
 }
+
+/** The runtime user programs run under (a kernel tool bundle). */
+const PROCESS_RUNTIME = fileURLToPath(new URL('../sys/process.ts', import.meta.url));
 
 /** The package root: sources in a boot configuration are relative to it. */
 export const PACKAGE_ROOT = resolve(new URL('../..', import.meta.url).pathname);

@@ -29,6 +29,24 @@ interface IndexEntry {
 /** The worker-side runtime every bundle starts with. */
 const RUNTIME = fileURLToPath(new URL('../sys/runtime.ts', import.meta.url));
 
+/** The syscall library user programs import as `libc`. */
+const LIBC = fileURLToPath(new URL('../lib/libc/index.ts', import.meta.url));
+
+/** Where a program's own imports would resolve from: nowhere on the host. */
+const PROGRAM_DIR = '/__molt_program__';
+
+/** esbuild plugin: a user program may import `libc` and nothing else. */
+const programImports: esbuild.Plugin = {
+  name: 'molt-program-imports',
+  setup(build) {
+    build.onResolve({ filter: /.*/ }, (args) => {
+      if (args.path === 'libc' || args.path === 'molt:libc') return { path: LIBC };
+      if (args.importer.startsWith(`${dirname(LIBC)}/`)) return undefined; // libc's own modules
+      return { errors: [{ text: `a program may import only "libc" (not "${args.path}")` }] };
+    });
+  },
+};
+
 /** Packages a kernel tool worker imports from the host's node_modules instead of bundling. */
 const HOST_PACKAGES = ['typescript'];
 const require = createRequire(import.meta.url);
@@ -53,6 +71,7 @@ export class Loader {
   private readonly indexFile: string;
   private index: Record<string, IndexEntry> | null = null;
   private inflight = new Map<string, Promise<LoadedVersion>>();
+  private readonly programs = new Map<string, string>();
   private writes: Promise<void> = Promise.resolve();
   private tmpSeq = 0;
 
@@ -65,6 +84,39 @@ export class Loader {
   /** Build (or reuse) the bundle for component `source`. Fails with a LoadError before anything runs. */
   load(source: string): Promise<LoadedVersion> {
     return this.once(resolve(source), false);
+  }
+
+  /**
+   * Bundle a user program (its TypeScript text, from the Molt file system) with libc into
+   * one script for the sandbox: an IIFE that leaves its exports in `__molt_program`. A
+   * program may import only `libc`; anything else (Node built-ins above all) is refused here.
+   */
+  async bundleProgram(text: string, name: string): Promise<string> {
+    const key = createHash('sha256').update(name).update('\0').update(text).digest('hex');
+    const hit = this.programs.get(key);
+    if (hit) return hit;
+    let result: esbuild.BuildResult<{ write: false }>;
+    try {
+      result = await esbuild.build({
+        stdin: { contents: text, sourcefile: name, loader: 'ts', resolveDir: PROGRAM_DIR },
+        bundle: true,
+        write: false,
+        format: 'iife',
+        globalName: '__molt_program',
+        platform: 'neutral',
+        target: 'es2022',
+        logLevel: 'silent',
+        plugins: [programImports],
+      });
+    } catch (e) {
+      const failure = e as esbuild.BuildFailure;
+      const text2 = (failure.errors ?? []).map((m) => `${name}:${m.location?.line ?? '?'}:${m.location?.column ?? '?'}: ${m.text}`).join('\n');
+      throw new LoadError(text2 || String(e));
+    }
+    const code = result.outputFiles[0]!.text;
+    if (this.programs.size > 256) this.programs.clear();
+    this.programs.set(key, code);
+    return code;
   }
 
   /** Where the bundle of a version lives. */
