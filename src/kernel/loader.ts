@@ -41,8 +41,10 @@ const programImports: esbuild.Plugin = {
   setup(build) {
     build.onResolve({ filter: /.*/ }, (args) => {
       if (args.path === 'libc' || args.path === 'molt:libc') return { path: LIBC };
-      if (args.importer.startsWith(`${dirname(LIBC)}/`)) return undefined; // libc's own modules
-      return { errors: [{ text: `a program may import only "libc" (not "${args.path}")` }] };
+      if (args.path === 'libc/format') return { path: join(dirname(LIBC), 'format.ts') };
+      // libc's own modules, and the pure formatting modules libc/format re-exports.
+      if (args.importer.startsWith(`${dirname(LIBC)}/`) || args.importer.startsWith(`${dirname(dirname(LIBC))}/`)) return undefined;
+      return { errors: [{ text: `a program may import only "libc" and "libc/format" (not "${args.path}")` }] };
     });
   },
 };

@@ -104,3 +104,139 @@ export function decodeUtf8(b: Uint8Array): string {
   }
   return s;
 }
+
+// ───────────────────────────── files (vfs) ─────────────────────────────
+
+export type OpenFlags = 'r' | 'r+' | 'w' | 'w+' | 'a' | 'a+' | 'wx' | 'w+x';
+export type FileType = 'file' | 'dir' | 'pipe' | 'tty';
+
+export interface Stat {
+  dev: string;
+  ino: number;
+  type: FileType;
+  mode: number;
+  uid: number;
+  size: number;
+  nlink: number;
+  mtime: number;
+  ctime: number;
+}
+
+export interface DirEntry {
+  name: string;
+  type: FileType;
+}
+
+export const STDIN = 0;
+export const STDOUT = 1;
+export const STDERR = 2;
+
+const vfs = <T>(type: string, fields: Record<string, unknown> = {}, data?: Uint8Array) => syscall<T>('vfs', type, fields, data);
+
+export const open = (path: string, flags: OpenFlags = 'r', mode = 0o644) => vfs<number>('vfs.open', { path, flags, mode });
+export const close = (fd: number) => vfs<null>('vfs.close', { fd });
+/** Up to `length` bytes; an empty array at end of file (a pipe or the console waits for data). */
+export const read = (fd: number, length = 65536) => vfs<Uint8Array>('vfs.read', { fd, length });
+export async function write(fd: number, data: string | Uint8Array): Promise<number> {
+  return vfs<number>('vfs.write', { fd }, typeof data === 'string' ? encodeUtf8(data) : data);
+}
+export const lseek = (fd: number, offset: number, whence: 'set' | 'cur' | 'end' = 'set') => vfs<number>('vfs.lseek', { fd, offset, whence });
+export const stat = (path: string) => vfs<Stat>('vfs.stat', { path });
+export const fstat = (fd: number) => vfs<Stat>('vfs.fstat', { fd });
+export const mkdir = (path: string, mode = 0o755) => vfs<null>('vfs.mkdir', { path, mode });
+export const rmdir = (path: string) => vfs<null>('vfs.rmdir', { path });
+export const unlink = (path: string) => vfs<null>('vfs.unlink', { path });
+export const rename = (oldPath: string, newPath: string) => vfs<null>('vfs.rename', { oldPath, newPath });
+export const readdir = (path: string) => vfs<DirEntry[]>('vfs.readdir', { path });
+export const dup = (fd: number) => vfs<number>('vfs.dup', { fd });
+export const dup2 = (fd: number, to: number) => vfs<number>('vfs.dup2', { fd, to });
+export const pipe = () => vfs<[number, number]>('vfs.pipe');
+export const chdir = (path: string) => vfs<null>('vfs.chdir', { path });
+export const getcwd = () => vfs<string>('vfs.getcwd');
+export const truncate = (path: string, size: number) => vfs<null>('vfs.truncate', { path, size });
+export const statfs = (path = '/') => vfs<{ blockSize: number; blocks: number; freeBlocks: number; inodes: number; freeInodes: number; server: string }>('vfs.statfs', { path });
+export const mounts = () => vfs<Array<{ path: string; server: string; readonly: boolean }>>('vfs.mounts');
+export const isatty = (fd: number) => vfs<boolean>('vfs.isatty', { fd });
+export const sync = () => vfs<null>('vfs.sync');
+
+/** Read a whole file. */
+export async function readFile(path: string): Promise<Uint8Array> {
+  const fd = await open(path, 'r');
+  try {
+    return await readAll(fd);
+  } finally {
+    await close(fd);
+  }
+}
+
+/** Read until end of file. */
+export async function readAll(fd: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const c = await read(fd, 1 << 16);
+    if (c.length === 0) break;
+    chunks.push(c);
+    n += c.length;
+  }
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+export async function writeFile(path: string, data: string | Uint8Array, flags: OpenFlags = 'w'): Promise<void> {
+  const fd = await open(path, flags);
+  try {
+    const bytes = typeof data === 'string' ? encodeUtf8(data) : data;
+    for (let at = 0; at < bytes.length; at += 1 << 16) await write(fd, bytes.subarray(at, at + (1 << 16)));
+  } finally {
+    await close(fd);
+  }
+}
+
+/** Write text to standard output / standard error. */
+export const print = (text: string) => write(STDOUT, text);
+export const eprint = (text: string) => write(STDERR, text);
+
+// ───────────────────────────── processes (pm) ─────────────────────────────
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** [childFd, parentFd] pairs; default: 0, 1, 2 inherited. */
+  fds?: Array<[number, number]>;
+  cwd?: string;
+}
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  uid: number;
+  argv: string[];
+  state: 'running' | 'zombie';
+  status: number | null;
+  startedAt: number;
+  label: string;
+}
+
+const pm = <T>(type: string, fields: Record<string, unknown> = {}) => syscall<T>('pm', type, fields);
+
+/** Start a program (`argv[0]` is conventionally its name) → pid. */
+export const spawn = (path: string, args: string[], opts: SpawnOptions = {}) =>
+  pm<number>('pm.spawn', { path, argv: args, ...(opts.env ? { env: opts.env } : {}), ...(opts.fds ? { fds: opts.fds } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+/** Wait for a child to exit (-1: any) → its pid and exit status (128+n if ended by signal n). */
+export const wait = (pid = -1) => pm<{ pid: number; status: number }>('pm.wait', { pid });
+export const kill = (pid: number, signal: 'INT' | 'TERM' | 'KILL' = 'TERM') => pm<null>('pm.kill', { pid, signal });
+export const getpid = () => pm<{ pid: number; ppid: number; uid: number }>('pm.getpid');
+export const ps = () => pm<ProcInfo[]>('pm.ps');
+
+// ───────────────────────────── console (tty) ─────────────────────────────
+
+/** Make `pid` the console's foreground process: it receives Ctrl-C (INT). */
+export const setForeground = (pid: number) => syscall<null>('tty', 'tty.setfg', { pid });
+
+/** Call a system service directly (e.g. `service` talks to rs): → its value. */
+export const call = syscall;

@@ -1,0 +1,46 @@
+/**
+ * pm protocol: processes. pids, parent/child, spawn/exit/wait/kill, the process table.
+ * Signals: INT (Ctrl-C), TERM (ask to end: a program may handle it), KILL (ended at
+ * once). A process that exits by a signal has status 128 + the signal's number.
+ */
+import { t, type MessagesOf } from '../../sys/schema.js';
+
+export const SIGNALS = { INT: 2, KILL: 9, TERM: 15 } as const;
+export type SignalName = keyof typeof SIGNALS;
+
+export interface ProcInfo {
+  pid: number;
+  ppid: number;
+  uid: number;
+  /** Program path and arguments. */
+  argv: string[];
+  state: 'running' | 'zombie';
+  status: number | null;
+  startedAt: number;
+  /** Kernel messages handled by its endpoint (a rough activity figure). */
+  label: string;
+}
+
+export const pmProtocol = {
+  /** Start `path` (a .ts program) as a child of the caller. `fds`: [childFd, callerFd] pairs (default 0,1,2 inherited). → pid. */
+  'pm.spawn': t.object({
+    path: t.string,
+    argv: t.array(t.string),
+    env: t.optional(t.record(t.string)),
+    fds: t.optional(t.array(t.array(t.int))),
+    cwd: t.optional(t.string),
+  }),
+  /** Wait for a child (`pid`, or -1 for any) to exit → { pid, status }. ECHILD if none. */
+  'pm.wait': t.object({ pid: t.int }),
+  'pm.kill': t.object({ pid: t.int, signal: t.oneOf('INT', 'TERM', 'KILL') }),
+  /** → { pid, ppid, uid }. */
+  'pm.getpid': t.object({}),
+  /** → ProcInfo[]. */
+  'pm.ps': t.object({}),
+
+  // ── from the kernel ──
+  'kernel.exit': t.object({ label: t.string, incarnation: t.int, status: t.int, error: t.optional(t.string) }),
+  'kernel.fault': t.object({ label: t.string, incarnation: t.int, kind: t.string, error: t.any, wasBound: t.boolean }),
+} as const;
+
+export type PmRequest = MessagesOf<typeof pmProtocol>;
