@@ -126,6 +126,11 @@ export type KCall =
   | { call: 'unfilter'; filter: number }
   | { call: 'endpoints' }
   | { call: 'lookup'; label: string }
+  /** Endpoint → label (e.g. vfs learning which process `p42` a request came from). */
+  | { call: 'whois'; endpoint: number }
+  /** The boot image's program files (served at /bin by bootfs): names, and one file's bytes. */
+  | { call: 'image-list' }
+  | { call: 'image-read'; name: string }
   | { call: 'bootinfo' }
   | { call: 'boot-done' }
   | { call: 'alarm'; ms: number; tag: string }

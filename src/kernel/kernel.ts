@@ -20,6 +20,7 @@ import {
 import { realClock, type Clock } from './clock.js';
 import { ConsoleDevice, type ConsoleOptions } from './devices/console.js';
 import { DiskDevice, DiskError } from './devices/disk.js';
+import { BootImageDevice } from './devices/boot-image.js';
 import { EndpointTable, typeMatches, type EndpointEntry, type Envelope } from './endpoints.js';
 import { Incarnation } from './incarnation.js';
 import { LoadError, Loader } from './loader.js';
@@ -88,6 +89,8 @@ export class Kernel {
   private readonly parked = new Map<number, Message[]>();
   private consoleDevice: ConsoleDevice | null = null;
   private diskDevice: DiskDevice | null = null;
+  /** The boot image's programs (/bin), read-only. */
+  private readonly bootImage = new BootImageDevice(join(PACKAGE_ROOT, 'src', 'user', 'bin'));
   private control: { close(): Promise<void> } | null = null;
   private nextIncarnation = 1;
   private nextCall = 1;
@@ -137,7 +140,10 @@ export class Kernel {
     }
     this.heartbeat = setInterval(() => this.checkHeartbeats(), 50);
     this.heartbeat.unref();
+    // Every label of the boot image has its endpoint from the start: messages to a
+    // component that is still starting are held, not refused.
     if (this.config.console) this.endpoints.ensure(this.config.console);
+    for (const svc of this.config.services) this.endpoints.ensure(svc.label);
 
     const booted = new Promise<Result<null>>((r) => (this.bootDone = r));
     const rs = await this.spawn(this.config.rs, 'fresh', true);
@@ -646,6 +652,20 @@ export class Kernel {
         const entry = this.endpoints.get(k.label);
         return entry ? ok(entry.endpoint) : { ok: false, code: 'ENOENT', message: `no endpoint ${k.label}` };
       }
+      case 'whois': {
+        if (k.endpoint === HOST) return ok('host');
+        if (k.endpoint === KERNEL) return ok('kernel');
+        const entry = this.endpoints.get(Number(k.endpoint));
+        return entry ? ok(entry.label) : { ok: false, code: 'ENOENT', message: `no endpoint ${k.endpoint}` };
+      }
+      case 'image-list':
+        return ok(await this.bootImage.list());
+      case 'image-read':
+        try {
+          return ok(await this.bootImage.read(String(k.name)));
+        } catch (e) {
+          return { ok: false, code: 'ENOENT', message: (e as Error).message };
+        }
       case 'bootinfo':
         return ok(this.config);
       case 'boot-done':

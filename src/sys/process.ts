@@ -30,6 +30,7 @@ const INNER_BRIDGE = `(function (outer) {
   'use strict';
   const pending = new Map();
   let seq = 0;
+  let onSignal = null;
   const sys = Object.freeze({
     call(to, json, data) {
       return new Promise(function (resolve) {
@@ -43,7 +44,7 @@ const INNER_BRIDGE = `(function (outer) {
     setTimeout(fn, ms) { return outer.setTimeout(function () { fn(); }, Number(ms) || 0); },
     clearTimeout(id) { outer.clearTimeout(Number(id)); },
     now() { return outer.now(); },
-    onSignal: null,
+    setSignalHandler(fn) { onSignal = typeof fn === 'function' ? fn : null; },
   });
   return {
     sys: sys,
@@ -55,13 +56,19 @@ const INNER_BRIDGE = `(function (outer) {
       if (bytes) v.bytes = bytes;
       r(v);
     },
-    signal(name) { if (typeof sys.onSignal === 'function') sys.onSignal(name); },
+    signal(name) {
+      if (onSignal === null) return false;
+      onSignal(String(name));
+      return true;
+    },
   };
 })`;
 
 const kernel = new KernelPort();
 let args: ProcessArgs;
-let inner: { settle(id: number, json: string, bytes: Uint8Array | null): void; signal(name: string): void };
+let inner: { settle(id: number, json: string, bytes: Uint8Array | null): void; signal(name: string): boolean };
+
+const SIGNAL_NUMBERS: Record<string, number> = { INT: 2, KILL: 9, TERM: 15 };
 let InnerU8: Uint8ArrayConstructor;
 let exiting = false;
 
@@ -194,7 +201,9 @@ kernel.onDown((down: Down) => {
 /** Messages to a process: signals from pm. Anything else is refused. */
 function deliver(msg: Message): void {
   if (msg.type === 'proc.signal' && typeof msg.signal === 'string') {
-    inner?.signal(msg.signal);
+    // The program's handler, if it set one (libc onSignal); else the default: end with 128 + n.
+    const handled = guard(() => inner?.signal(msg.signal as string)) ?? false;
+    if (!handled) exit(128 + (SIGNAL_NUMBERS[msg.signal] ?? 15));
     if (msg.id) kernel.post({ op: 'reply', to: msg.from, id: msg.id, result: { ok: true, value: null } });
     return;
   }

@@ -1,7 +1,8 @@
 /**
- * The console device: the host's stdin/stdout as the kernel owns them. Input arrives
- * as lines (the host terminal does the line editing until the tty server's line
- * discipline takes over); output is written as the console component asks.
+ * The console device: the host's stdin/stdout as the kernel owns them. On a terminal
+ * the device puts it in raw mode and passes characters as they are typed (the tty
+ * server does the line discipline), translating output newlines to CR LF as a
+ * terminal's output processing would; otherwise input arrives as whole lines.
  *
  * Entry points: `new ConsoleDevice(options, sink)`, `write`, `close`.
  */
@@ -20,26 +21,50 @@ export interface ConsoleSink {
 }
 
 export class ConsoleDevice {
-  private readonly rl: Interface;
+  private readonly rl: Interface | null;
   private closed = false;
+
+  private readonly raw: boolean;
 
   constructor(
     private readonly options: ConsoleOptions,
     sink: ConsoleSink,
   ) {
-    this.rl = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
-    this.rl.on('line', (l) => sink.line(l));
-    this.rl.on('close', () => {
-      if (!this.closed) sink.eof();
-    });
+    const input = options.input as Readable & { setRawMode?: (on: boolean) => void; isTTY?: boolean };
+    this.raw = options.isTTY && typeof input.setRawMode === 'function';
+    if (this.raw) {
+      input.setRawMode!(true);
+      input.setEncoding('utf8');
+      const onData = (chunk: string) => sink.line(chunk);
+      input.on('data', onData);
+      input.on('end', () => {
+        if (!this.closed) sink.eof();
+      });
+      this.rl = null;
+      this.detach = () => {
+        input.off('data', onData);
+        input.setRawMode!(false);
+        input.pause();
+      };
+    } else {
+      const rl = createInterface({ input: options.input, terminal: false, crlfDelay: Infinity });
+      rl.on('line', (l) => sink.line(l));
+      rl.on('close', () => {
+        if (!this.closed) sink.eof();
+      });
+      this.rl = rl;
+      this.detach = () => rl.close();
+    }
   }
 
+  private readonly detach: () => void;
+
   write(text: string): void {
-    this.options.output.write(text);
+    this.options.output.write(this.raw ? text.replace(/\r?\n/g, '\r\n') : text);
   }
 
   close(): void {
     this.closed = true;
-    this.rl.close();
+    this.detach();
   }
 }

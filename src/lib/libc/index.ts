@@ -15,7 +15,7 @@ interface Bridge {
   setTimeout(fn: () => void, ms: number): number;
   clearTimeout(id: number): void;
   now(): number;
-  onSignal: ((name: string) => void) | null;
+  setSignalHandler(fn: ((name: string) => void) | null): void;
 }
 
 declare const __molt_sys: Bridge;
@@ -68,7 +68,7 @@ export function now(): number {
 
 /** Called with the signal's name (e.g. 'INT', 'TERM') when one arrives; default: exit 128+n. */
 export function onSignal(handler: ((name: string) => void) | null): void {
-  __molt_sys.onSignal = handler;
+  __molt_sys.setSignalHandler(handler);
 }
 
 export function encodeUtf8(s: string): Uint8Array {

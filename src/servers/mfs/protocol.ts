@@ -41,7 +41,11 @@ export interface StatFs {
   freeInodes: number;
 }
 
-export const mfsProtocol = {
+/**
+ * The file-system protocol every file-system server speaks (mfs, tmpfs, bootfs): what
+ * vfs needs. mfs adds its own messages below.
+ */
+export const fsProtocol = {
   'mfs.statfs': t.object({}),
   /** Attributes of an inode. */
   'mfs.stat': t.object({ ino: t.int }),
@@ -67,4 +71,66 @@ export const mfsProtocol = {
   'mfs.sync': t.object({}),
 } as const;
 
+export const mfsProtocol = {
+  ...fsProtocol,
+  // ── mfs's own (not used by vfs's basic path) ──
+  /** Sync, then check the whole file system on disk → FsckReport (what `molt fsck` checks). */
+  'mfs.fsck': t.object({}),
+  /** Buffer cache and journal counters → MfsStats. */
+  'mfs.stats': t.object({}),
+} as const;
+
 export type MfsRequest = MessagesOf<typeof mfsProtocol>;
+
+/** What mfs itself answers: the protocol, plus the kernel's alarm (the periodic checkpoint). */
+export const mfsServerProtocol = {
+  ...mfsProtocol,
+  /** From the kernel only: a timer mfs set (`checkpoint:…` tags). */
+  'clock.alarm': t.object({ tag: t.string }),
+} as const;
+
+export type MfsServerRequest = MessagesOf<typeof mfsServerProtocol>;
+
+/** What `mfs.fsck` answers (and `molt fsck` prints). */
+export interface FsckReport {
+  clean: boolean;
+  /** Inconsistencies, one sentence each (empty when clean). */
+  errors: string[];
+  /** Facts that are not inconsistencies (e.g. a committed journal transaction that mount will replay). */
+  notes: string[];
+  summary: {
+    blocks: number;
+    dataBlocks: number;
+    usedDataBlocks: number;
+    inodes: number;
+    usedInodes: number;
+    files: number;
+    dirs: number;
+    /** empty | committed (to replay) | applied | incomplete (ignored) | damaged */
+    journal: string;
+  };
+}
+
+/** What `mfs.stats` answers. */
+export interface MfsStats {
+  /** Requests answered since this incarnation's state began (it carries over a live update). */
+  ops: number;
+  errors: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cachedBlocks: number;
+  dirtyBlocks: number;
+  cacheCapacity: number;
+  diskReads: number;
+  diskWrites: number;
+  /** Journal transactions committed, and the blocks they carried. */
+  commits: number;
+  journaledBlocks: number;
+  /** Commits made by the periodic checkpoint (not by sync or a full transaction). */
+  checkpoints: number;
+  /** Blocks written back from the journal when this file system was mounted. */
+  replayedAtMount: number;
+  /** This mount formatted the disk (it held no file system). */
+  formatted: boolean;
+  queued: number;
+}

@@ -1,18 +1,16 @@
 /**
- * tty: the minimal built-in command set (`service list`, `echo`, `shutdown`, `help`),
- * run one line at a time in order. Replaced by the real shell in the OS issue.
+ * tty: the built-in console commands (`service …`, `echo`, `shutdown`, `help`), run one
+ * line at a time in order — used when the boot image has no init and shell (tty's
+ * `builtin` mode), e.g. a minimal system.
  *
- * Entry points: `doInput`, `doEof`, `prompt`.
+ * Entry points: `runBuiltin`, `prompt`.
  */
-import type { Ctx, Handler } from '../../sys/index.js';
+import type { Ctx } from '../../sys/index.js';
 import { formatServiceTable } from '../../lib/table.js';
 import { parseUpdateArgs, splitWords } from '../../lib/service-args.js';
 import { formatHistory, formatUpdateResult } from '../../lib/update-format.js';
 import type { ServiceRow, UpdateResult } from '../rs/protocol.js';
-import type { TtyRequest } from './protocol.js';
 import type { TtyState } from './state.js';
-
-type Req<K extends TtyRequest['type']> = Extract<TtyRequest, { type: K }>;
 
 const PROMPT = 'molt# ';
 const HELP = `built-in commands:
@@ -32,7 +30,7 @@ const HELP = `built-in commands:
 const write = (ctx: Ctx, text: string) => ctx.kcall({ call: 'console-write', text });
 
 export function prompt(state: TtyState, ctx: Ctx): void {
-  if (state.interactive) void write(ctx, PROMPT);
+  if (state.interactive && state.mode === 'builtin') void write(ctx, PROMPT);
 }
 
 async function run(line: string, ctx: Ctx): Promise<void> {
@@ -82,8 +80,12 @@ async function run(line: string, ctx: Ctx): Promise<void> {
   }
 }
 
-/** Run queued lines in order until the queue is empty; then shut down if input ended. */
-async function drain(state: TtyState, ctx: Ctx): Promise<void> {
+/**
+ * Built-in mode: run `line` (null: input ended) after the ones queued before it, in
+ * order; at end of input, shut the system down once the queue is empty.
+ */
+export async function runBuiltin(state: TtyState, line: string | null, ctx: Ctx): Promise<void> {
+  if (line !== null) state.queue.push(line);
   if (state.running) return;
   state.running = true;
   try {
@@ -96,14 +98,3 @@ async function drain(state: TtyState, ctx: Ctx): Promise<void> {
   }
   if (state.eof) await ctx.kcall({ call: 'shutdown', code: 0 });
 }
-
-export const doInput: Handler<TtyState, Req<'console.input'>> = async (state, msg, ctx) => {
-  state.queue.push(msg.line);
-  await drain(state, ctx);
-};
-
-export const doEof: Handler<TtyState, Req<'console.eof'>> = async (state, _msg, ctx) => {
-  state.eof = true;
-  if (state.interactive) await write(ctx, '\n');
-  await drain(state, ctx);
-};

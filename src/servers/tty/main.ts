@@ -1,8 +1,12 @@
 /**
- * tty — the console server (minimal: runs built-in commands from console lines).
+ * tty — the console driver: line discipline, console reads and writes, the foreground
+ * process. `args.mode: 'builtin'` runs the built-in commands instead of feeding
+ * processes (a boot image without init and sh).
  */
 import { defineServer } from '../../sys/index.js';
-import { doEof, doInput, prompt } from './commands.js';
+import { prompt } from './commands.js';
+import { doEof, doInput, doRead } from './discipline.js';
+import { doInfo, doSetfg, doWrite } from './io.js';
 import { ttyProtocol } from './protocol.js';
 import type { TtyState } from './state.js';
 
@@ -10,11 +14,26 @@ export default defineServer<TtyState, typeof ttyProtocol>({
   protocol: ttyProtocol,
   init: async (ctx) => {
     const info = await ctx.kcall<{ attached: boolean; isTTY: boolean }>({ call: 'console-info' });
-    return { queue: [], running: false, eof: false, interactive: info.ok && info.value.isTTY };
+    return {
+      mode: ctx.self.args.mode === 'user' ? 'user' : 'builtin',
+      interactive: info.ok && info.value.isTTY,
+      edit: '',
+      lines: [],
+      eof: false,
+      eofOnce: 0,
+      readers: [],
+      foreground: null,
+      queue: [],
+      running: false,
+    };
   },
   start: (state, ctx) => prompt(state, ctx),
   handlers: {
     'console.input': doInput,
     'console.eof': doEof,
+    'tty.read': doRead,
+    'tty.write': doWrite,
+    'tty.setfg': doSetfg,
+    'tty.info': doInfo,
   },
 });

@@ -71,6 +71,10 @@ export const vfsProtocol = {
   /** Make every file system durable. */
   'vfs.sync': t.object({}),
 
+  // ── from tty only ──
+  /** The answer to a console read vfs forwarded (`tty.read` with this ticket): bytes, empty at end of input. */
+  'vfs.ttydata': t.object({ ticket: t.int, data: t.any }),
+
   // ── from pm only ──
   /** A new process: its fd table is `fds` (child fd → parent fd, dup'ed) and its cwd. */
   'vfs.fork': t.object({ parent: t.int, child: t.int, fds: t.array(t.array(t.int)), cwd: t.optional(t.string), uid: t.int }),

@@ -1,0 +1,59 @@
+/**
+ * The operating system's part of the boot image: the file-system stack (vfs over mfs on
+ * the disk, tmpfs at /tmp, bootfs at /bin), pm, and tty feeding processes — with the
+ * least privileges each needs.
+ *
+ * Entry point: `osServices({ root, init })`.
+ */
+import type { ServiceConfig } from '../kernel/abi.js';
+
+export interface OsOptions {
+  /** The root file system's server: 'mfs' (on the disk) or 'tmpfs' (in memory). */
+  root: 'mfs' | 'tmpfs';
+  /** The first program pm starts (pid 1), e.g. '/bin/init.ts'; none: no init. */
+  init: string | null;
+}
+
+export function osServices(opts: OsOptions): ServiceConfig[] {
+  const mounts = [
+    { path: '/', server: opts.root, readonly: false },
+    { path: '/bin', server: 'bootfs', readonly: true },
+    ...(opts.root === 'tmpfs' ? [] : [{ path: '/tmp', server: 'tmpfs', readonly: false }]),
+  ];
+  return [
+    {
+      label: 'tmpfs',
+      source: 'src/servers/tmpfs/main.ts',
+      privileges: { to: [], types: [], kcalls: [] },
+      args: { capacityMb: 64 },
+    },
+    {
+      label: 'bootfs',
+      source: 'src/servers/bootfs/main.ts',
+      privileges: { to: [], types: [], kcalls: ['image-list', 'image-read'] },
+    },
+    {
+      label: 'vfs',
+      source: 'src/servers/vfs/main.ts',
+      privileges: { to: ['mfs', 'tmpfs', 'bootfs', 'tty'], types: ['mfs.*', 'tty.read', 'tty.write', 'tty.info'], kcalls: ['whois'] },
+      args: { mounts },
+    },
+    {
+      label: 'pm',
+      source: 'src/servers/pm/main.ts',
+      // pm signals processes (any label) and reads programs / sets up fds through vfs.
+      privileges: { to: ['*'], types: ['vfs.readfile', 'vfs.fork', 'vfs.exit', 'tty.write', 'proc.signal'], kcalls: ['whois', 'exec', 'kill', 'shutdown'] },
+      ...(opts.init ? { args: { init: opts.init } } : {}),
+    },
+  ];
+}
+
+/** tty's privileges and arguments when it feeds processes (user mode). */
+export const TTY_USER: Pick<ServiceConfig, 'privileges' | 'args'> = {
+  privileges: {
+    to: ['rs', 'ds', 'vfs', 'pm'],
+    types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*', 'vfs.ttydata', 'pm.kill'],
+    kcalls: ['console-write', 'console-info', 'shutdown'],
+  },
+  args: { mode: 'user' },
+};
