@@ -58,13 +58,14 @@ export async function controlRequest(home: string, body: RequestBody): Promise<R
   });
 }
 
-/** Stream trace events until the system stops or `signal` aborts. */
-export async function controlStream(home: string, onEvent: (e: TraceEvent) => void, signal?: AbortSignal): Promise<void> {
+/** Stream trace events until the system stops or `signal` aborts; `onStart` once the stream is live. */
+export async function controlStream(home: string, onEvent: (e: TraceEvent) => void, signal?: AbortSignal, onStart?: () => void): Promise<void> {
   const sock = await open(home);
   return new Promise((resolve) => {
     lines(sock, (l) => {
       const r = JSON.parse(l) as ControlResponse;
       if ('event' in r) onEvent(r.event);
+      else onStart?.();
     });
     sock.once('close', () => resolve());
     signal?.addEventListener('abort', () => sock.destroy());

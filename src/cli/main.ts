@@ -201,7 +201,12 @@ export async function main(argv: string[]): Promise<void> {
       const ac = new AbortController();
       process.on('SIGINT', () => ac.abort());
       try {
-        await controlStream(resolve(opts.home), (e) => process.stdout.write(JSON.stringify(e) + '\n'), ac.signal);
+        await controlStream(
+          resolve(opts.home),
+          (e) => process.stdout.write(JSON.stringify(e) + '\n'),
+          ac.signal,
+          () => process.stdout.write(JSON.stringify({ ev: 'trace.started', t: Date.now() }) + '\n'),
+        );
       } catch (e) {
         fail(e instanceof NotRunning ? e.message : (e as Error).message);
       }

@@ -41,7 +41,14 @@ export function socketAlive(path: string): Promise<boolean> {
   });
 }
 
+/** Longest Unix socket path Linux accepts (sun_path is 108 bytes with the final NUL). */
+const SOCKET_PATH_MAX = 107;
+
 export async function openControlSocket(kernel: Kernel, path: string): Promise<{ close(): Promise<void> }> {
+  const len = Buffer.byteLength(path);
+  if (len > SOCKET_PATH_MAX) {
+    throw new Error(`home path too long for a Unix socket (${len} bytes, at most ${SOCKET_PATH_MAX}): use a shorter --home`);
+  }
   if (await socketAlive(path)) {
     throw new Error(`a Molt system is already running with home ${kernel.home} (socket ${path})`);
   }
@@ -94,16 +101,24 @@ export async function openControlSocket(kernel: Kernel, path: string): Promise<{
       case 'trace': {
         const off = kernel.trace.on((event) => write(sock, { id, event }));
         sock.on('close', off);
+        write(sock, { id, result: { ok: true, value: 'tracing' } }); // the stream is live from here
         return;
       }
       default:
         return write(sock, { id, result: { ok: false, code: 'ENOSYS', message: `unknown control verb ${String((req as { verb?: unknown }).verb)}` } });
     }
   };
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => resolveListen());
-  });
+  // Created owner-only from the start (no window in which others could connect).
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(e.code === 'EADDRINUSE' ? new Error(`a Molt system is already running with home ${kernel.home}`) : e));
+      server.listen(path, () => resolveListen());
+    });
+  } finally {
+    process.umask(umask);
+  }
   await chmod(path, 0o600);
   return {
     close: async () => {

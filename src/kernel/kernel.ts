@@ -7,7 +7,6 @@
  * client, used by the control socket and tests), `trace`, `shutdown()`, `exited`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { MessageChannel } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import { EndpointTable, typeMatches, type EndpointEntry, type Envelope } from '.
 import { Incarnation } from './incarnation.js';
 import { LoadError, Loader } from './loader.js';
 import { Trace } from './trace.js';
+import { claimHome } from './home.js';
 import { BuildError, VersionBuilder } from '../update/version.js';
 
 
@@ -92,6 +92,7 @@ export class Kernel {
   /** The boot image's programs (/bin), read-only. */
   private readonly bootImage = new BootImageDevice(join(PACKAGE_ROOT, 'src', 'user', 'bin'));
   private control: { close(): Promise<void> } | null = null;
+  private homeLock: { release(): Promise<void> } | null = null;
   private nextIncarnation = 1;
   private nextCall = 1;
   private nextHostCall = 1;
@@ -124,10 +125,12 @@ export class Kernel {
     if (this.phase !== 'new') throw new Error(`kernel already ${this.phase}`);
     const t0 = performance.now();
     this.phase = 'booting';
-    await mkdir(this.home, { recursive: true });
-    if (this.options.control !== false) {
-      const { openControlSocket } = await import('./control.js');
-      this.control = await openControlSocket(this, join(this.home, 'molt.sock'));
+    try {
+      this.homeLock = await claimHome(this.home);
+    } catch (e) {
+      this.phase = 'stopped';
+      this.resolveExited(1);
+      throw e;
     }
     if (this.options.disk !== null && this.config.services.some((s) => s.privileges.kcalls.includes('disk-read' as never))) {
       const path = this.options.disk ?? join(this.home, 'disk.img');
@@ -164,6 +167,16 @@ export class Kernel {
       await this.shutdown(1);
       throw new KernelError(result.code, result.message ?? 'boot failed');
     }
+    // The control socket appears only once the system answers: a script may wait for it.
+    if (this.options.control !== false) {
+      const { openControlSocket } = await import('./control.js');
+      try {
+        this.control = await openControlSocket(this, join(this.home, 'molt.sock'));
+      } catch (e) {
+        await this.shutdown(1);
+        throw e;
+      }
+    }
     this.phase = 'running';
     if (this.options.console && this.config.console) {
       const label = this.config.console;
@@ -187,6 +200,7 @@ export class Kernel {
     await this.versions.close();
     await this.diskDevice?.close();
     await this.control?.close();
+    await this.homeLock?.release();
     this.phase = 'stopped';
     this.resolveExited(code);
   }
