@@ -10,6 +10,8 @@
  *
  * Entry point: `extractStateMeta(entryFile) → StateMeta`.
  */
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import ts from 'typescript';
 import { TYPED_ARRAY_NAMES, type FieldMeta, type NamedType, type StateMeta, type TypeMeta, type TypedArrayName } from './types.js';
 
@@ -25,9 +27,20 @@ const COMPILER_OPTIONS: ts.CompilerOptions = {
   strict: true,
   noEmit: true,
   skipLibCheck: true,
-  types: [],
+  // Components are checked as the project is: with Node's types (TextEncoder, timers, …).
+  types: ['node'],
+  typeRoots: [typeRoot()],
   allowImportingTsExtensions: true,
 };
+
+/** node_modules/@types of the Molt package, wherever the component's source lives. */
+function typeRoot(): string {
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve('@types/node/package.json')), '..');
+  } catch {
+    return join(process.cwd(), 'node_modules', '@types');
+  }
+}
 
 export function extractStateMeta(entryFile: string): StateMeta {
   const program = ts.createProgram([entryFile], COMPILER_OPTIONS);

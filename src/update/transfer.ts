@@ -106,7 +106,7 @@ export function importState(
       case 'typed': return ArrayBuffer.isView(v) && v.constructor.name === t.name;
       case 'function': return typeof v === 'function';
       case 'union': return t.of.some((m) => fits(v, m, depth));
-      case 'object': return isRecord(v);
+      case 'object': return isRecord(v) && discriminantsMatch(t.fields, v);
       case 'ref': {
         if (!isRecord(v)) return false;
         const nt = meta.types[t.name];
@@ -114,9 +114,7 @@ export function importState(
         const tag = tags.get(v);
         if (nt.kind === 'class') return tag === oldNameOf(t.name);
         if (tag !== undefined) return false;
-        // Discriminate object unions by literal-typed fields (e.g. `kind: 'file'`).
-        if (depth > 0) return true;
-        return nt.fields.every((f) => f.type.k !== 'literal' || (v as Record<string, unknown>)[f.name] === f.type.value);
+        return discriminantsMatch(nt.fields, v);
       }
     }
   };
@@ -344,6 +342,11 @@ export function importState(
   const state = convert(exported.root, meta.root, 'state', undefined);
   report.dropped = Math.max(0, exported.objects - memo.size);
   return { state, report };
+}
+
+/** Object unions are told apart by their literal-typed fields (e.g. `kind: 'file'`). */
+function discriminantsMatch(fields: FieldMeta[], v: Record<string, unknown>): boolean {
+  return fields.every((f) => f.type.k !== 'literal' || v[f.name] === f.type.value);
 }
 
 /** Enough elements to choose a union member by (choosing is a heuristic; conversion then checks all). */
