@@ -8,6 +8,13 @@
  * `encodeUtf8`, `decodeUtf8`.
  */
 
+// The servers' protocol types (types only: erased from a program's bundle).
+import type { DirEntryOut as DirEntry, FileType, MountInfo, OpenFlags, Stat } from '../../servers/vfs/protocol.js';
+import type { ProcInfo, SignalName } from '../../servers/pm/protocol.js';
+import type { StatFs } from '../../servers/mfs/protocol.js';
+
+export type { DirEntry, FileType, MountInfo, OpenFlags, ProcInfo, SignalName, Stat, StatFs };
+
 interface Bridge {
   call(to: string, json: string, data: Uint8Array | null): Promise<{ ok: boolean; value?: unknown; code?: string; message?: string; bytes?: Uint8Array }>;
   send(to: string, json: string): void;
@@ -107,25 +114,6 @@ export function decodeUtf8(b: Uint8Array): string {
 
 // ───────────────────────────── files (vfs) ─────────────────────────────
 
-export type OpenFlags = 'r' | 'r+' | 'w' | 'w+' | 'a' | 'a+' | 'wx' | 'w+x';
-export type FileType = 'file' | 'dir' | 'pipe' | 'tty';
-
-export interface Stat {
-  dev: string;
-  ino: number;
-  type: FileType;
-  mode: number;
-  uid: number;
-  size: number;
-  nlink: number;
-  mtime: number;
-  ctime: number;
-}
-
-export interface DirEntry {
-  name: string;
-  type: FileType;
-}
 
 export const STDIN = 0;
 export const STDOUT = 1;
@@ -154,8 +142,8 @@ export const pipe = () => vfs<[number, number]>('vfs.pipe');
 export const chdir = (path: string) => vfs<null>('vfs.chdir', { path });
 export const getcwd = () => vfs<string>('vfs.getcwd');
 export const truncate = (path: string, size: number) => vfs<null>('vfs.truncate', { path, size });
-export const statfs = (path = '/') => vfs<{ blockSize: number; blocks: number; freeBlocks: number; inodes: number; freeInodes: number; server: string }>('vfs.statfs', { path });
-export const mounts = () => vfs<Array<{ path: string; server: string; readonly: boolean }>>('vfs.mounts');
+export const statfs = (path = '/') => vfs<StatFs & { server: string; path: string }>('vfs.statfs', { path });
+export const mounts = () => vfs<MountInfo[]>('vfs.mounts');
 export const isatty = (fd: number) => vfs<boolean>('vfs.isatty', { fd });
 export const sync = () => vfs<null>('vfs.sync');
 
@@ -211,17 +199,6 @@ export interface SpawnOptions {
   cwd?: string;
 }
 
-export interface ProcInfo {
-  pid: number;
-  ppid: number;
-  uid: number;
-  argv: string[];
-  state: 'running' | 'zombie';
-  status: number | null;
-  startedAt: number;
-  label: string;
-}
-
 const pm = <T>(type: string, fields: Record<string, unknown> = {}) => syscall<T>('pm', type, fields);
 
 /** Start a program (`argv[0]` is conventionally its name) → pid. */
@@ -229,7 +206,7 @@ export const spawn = (path: string, args: string[], opts: SpawnOptions = {}) =>
   pm<number>('pm.spawn', { path, argv: args, ...(opts.env ? { env: opts.env } : {}), ...(opts.fds ? { fds: opts.fds } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) });
 /** Wait for a child to exit (-1: any) → its pid and exit status (128+n if ended by signal n). */
 export const wait = (pid = -1) => pm<{ pid: number; status: number }>('pm.wait', { pid });
-export const kill = (pid: number, signal: 'INT' | 'TERM' | 'KILL' = 'TERM') => pm<null>('pm.kill', { pid, signal });
+export const kill = (pid: number, signal: SignalName = 'TERM') => pm<null>('pm.kill', { pid, signal });
 export const getpid = () => pm<{ pid: number; ppid: number; uid: number }>('pm.getpid');
 export const ps = () => pm<ProcInfo[]>('pm.ps');
 
