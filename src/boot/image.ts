@@ -40,6 +40,18 @@ export function defaultBootConfig(): BootConfig {
         privileges: { to: ['*'], types: ['ds.changed'], kcalls: ['lookup', 'endpoints'] },
       },
       {
+        // The block driver: the disk kernel calls, and it sends nothing (it only replies).
+        label: 'disk',
+        source: 'src/servers/disk/main.ts',
+        privileges: { to: [], types: [], kcalls: ['disk-info', 'disk-read', 'disk-write', 'disk-flush'] },
+      },
+      {
+        // The file system: disk.* to disk only; the alarm drives its periodic checkpoint.
+        label: 'mfs',
+        source: 'src/servers/mfs/main.ts',
+        privileges: { to: ['disk'], types: ['disk.*'], kcalls: ['alarm'] },
+      },
+      {
         label: 'tty',
         source: 'src/servers/tty/main.ts',
         privileges: { to: ['rs', 'ds'], types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*'], kcalls: ['console-write', 'console-info', 'shutdown'] },

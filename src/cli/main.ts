@@ -212,6 +212,67 @@ export async function main(argv: string[]): Promise<void> {
       }
     });
 
+  // ── disk images (host side, no system running): mkfs and fsck share mfs's own code ──
+  program
+    .command('mkfs')
+    .description('make a Molt file system on a disk image (created if missing; an image holding a file system needs --force)')
+    .argument('<file>', 'the disk image')
+    .option('--size <MB>', 'image size in MiB (new image default 256; on an existing image: resize it)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 1 || n > 16 * 1024 * 1024) fail(`not a size in MiB: ${v}`, 2);
+      return n;
+    })
+    .option('--force', 'overwrite an image that already holds a file system')
+    .action(async (file: string, opts: { size?: number; force?: boolean }) => {
+      const { stat, truncate } = await import('node:fs/promises');
+      const { DiskDevice, DEFAULT_DISK_BLOCKS } = await import('../kernel/devices/disk.js');
+      const { format, probe } = await import('../servers/mfs/mkfs.js');
+      const path = resolve(file);
+      const blocks = opts.size !== undefined ? opts.size * 256 : undefined;
+      const exists = await stat(path).then((s) => s.isFile() || fail(`${file} is not a regular file`, 2), () => false);
+      if (exists) {
+        const dev = await DiskDevice.open(path).catch((e: Error) => fail(e.message, 2));
+        const found = await probe({ blocks: dev.info.blocks, read: (b, c) => dev.read(b, c), write: (b, d) => dev.write(b, d), flush: () => dev.flush() });
+        await dev.close();
+        if ((found.ok || found.why === 'damaged') && !opts.force) {
+          fail(`${file} already holds a Molt file system${found.ok ? ` (${(found.sb.blocks / 256).toFixed(0)} MiB)` : ' (damaged)'}; use --force to overwrite it`);
+        }
+        if (blocks !== undefined && blocks !== dev.info.blocks) await truncate(path, blocks * 4096);
+      }
+      const dev = await DiskDevice.open(path, { createBlocks: blocks ?? DEFAULT_DISK_BLOCKS }).catch((e: Error) => fail(e.message, 2));
+      try {
+        const sb = await format({ blocks: dev.info.blocks, read: (b, c) => dev.read(b, c), write: (b, d) => dev.write(b, d), flush: () => dev.flush() }, { now: Date.now(), zeroed: dev.info.created });
+        process.stdout.write(`${file}: Molt file system, ${(sb.blocks / 256).toFixed(0)} MiB (${sb.blocks} blocks of 4096 bytes), ${sb.inodes - 1} inodes, journal ${sb.journalBlocks} blocks; / with tmp etc bin home\n`);
+      } catch (e) {
+        fail(`mkfs ${file}: ${(e as Error).message}`);
+      } finally {
+        await dev.close();
+      }
+    });
+  program
+    .command('fsck')
+    .description('check the Molt file system on a disk image (read-only); exit 0 when clean, 1 when not')
+    .argument('<file>', 'the disk image')
+    .option('--json', 'print the report as JSON')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { stat } = await import('node:fs/promises');
+      const { DiskDevice } = await import('../kernel/devices/disk.js');
+      const { fsck, formatReport } = await import('../servers/mfs/fsck.js');
+      const path = resolve(file);
+      // Never let DiskDevice.open create an image: fsck only looks.
+      await stat(path).then((s) => s.isFile() || fail(`${file} is not a regular file`, 2), () => fail(`no such disk image: ${file}`, 2));
+      const dev = await DiskDevice.open(path).catch((e: Error) => fail(e.message, 2));
+      try {
+        const report = await fsck({ blocks: dev.info.blocks, read: (b, c) => dev.read(b, c), write: async () => fail('fsck is read-only'), flush: async () => undefined });
+        process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report, file));
+        process.exitCode = report.clean ? 0 : 1;
+      } catch (e) {
+        fail(`fsck ${file}: ${(e as Error).message}`);
+      } finally {
+        await dev.close();
+      }
+    });
+
   await program.parseAsync(argv);
 }
 

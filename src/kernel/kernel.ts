@@ -519,7 +519,10 @@ export class Kernel {
 
   private onReply(inc: Incarnation, call: number, result: Result): void {
     const rec = this.calls.get(call);
-    if (!rec || rec.callee !== inc) return; // cancelled, timed out, or not this incarnation's to answer
+    if (!rec || !rec.callee) return; // cancelled or timed out
+    // The callee, or an older incarnation of the same endpoint finishing a handler it was
+    // running when a live update moved the call on: the first answer wins.
+    if (rec.callee !== inc && rec.callee.endpoint !== inc.endpoint) return;
     this.answer(call, rec, result);
   }
 
@@ -761,6 +764,16 @@ export class Kernel {
         entry.binds++;
         for (const msg of this.parked.get(to.id) ?? []) this.redeliver(entry, from ?? null, to, msg);
         this.parked.delete(to.id);
+        // Calls the old one still owes (deferred replies: their tokens moved with the state)
+        // are owed by the new one now; the old one may still answer those it is running.
+        if (from) {
+          for (const call of from.pending) {
+            const rec = this.calls.get(call);
+            if (rec) rec.callee = to;
+            to.pending.add(call);
+          }
+          from.pending.clear();
+        }
         entry.frozen = false;
         if (this.trace.active) this.trace.emit({ ev: 'endpoint.bound', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, incarnation: to.id });
         this.release(entry);

@@ -9,12 +9,12 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlRequest } from '../../src/cli/client.js';
 import type { ServiceRow } from '../../src/servers/rs/protocol.js';
-import { cleanup, molt, socketPath, startMolt, STACK_LINE, tempDir, waitFor } from '../helpers/cli.js';
+import { cleanup, molt, socketPath, startMolt, STACK_LINE, tempDir, waitFor, BOOT_LABELS } from '../helpers/cli.js';
 
 afterEach(cleanup);
 
 describe('booting', () => {
-  it('once molt.sock exists, the system answers: service list sees rs, ds and tty running', async () => {
+  it('once molt.sock exists, the system answers: service list sees the whole boot image running', async () => {
     const home = await tempDir(); // fresh home: nothing cached, so boot takes its longest
     const sys = startMolt(['boot', '--home', home]);
     // What `molt service list` sends, sent the moment the socket appears (as a script would).
@@ -25,7 +25,7 @@ describe('booting', () => {
     const r = await controlRequest(home, { verb: 'call', to: 'rs', msg: { type: 'rs.list' } });
     expect(r).toMatchObject({ ok: true });
     const rows = (r.ok ? r.value : []) as ServiceRow[];
-    expect(rows.map((x) => x.label).sort()).toEqual(['ds', 'rs', 'tty']);
+    expect(rows.map((x) => x.label).sort()).toEqual(BOOT_LABELS);
     expect(rows.every((x) => x.status === 'running')).toBe(true);
     sys.endInput();
     expect((await sys.waitForExit(10_000)).code).toBe(0);

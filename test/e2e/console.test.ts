@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanup, molt, parseTable, REPO_ROOT, run, STACK_LINE, tempDir } from '../helpers/cli.js';
+import { cleanup, molt, parseTable, REPO_ROOT, run, STACK_LINE, tempDir, BOOT_LABELS } from '../helpers/cli.js';
 
 afterAll(cleanup);
 
@@ -14,7 +14,7 @@ function expectServiceTable(text: string): void {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
   expect(lines[0]).toMatch(/^LABEL\s+ENDPOINT\s+INC\s+VERSION\s+STATUS\s+RESTARTS\s+UPTIME\s+MSGS$/);
   const rows = parseTable(text);
-  expect(rows.map((r) => r.LABEL).sort()).toEqual(['ds', 'rs', 'tty']);
+  expect(rows.map((r) => r.LABEL).sort()).toEqual(BOOT_LABELS);
   for (const r of rows) {
     expect(r.STATUS).toBe('running');
     expect(r.ENDPOINT).toMatch(/^\d+$/);
@@ -43,7 +43,7 @@ describe('molt boot with commands on stdin', () => {
     expect(lines).toHaveLength(4);
     expect(lines[0]).toBe('first line');
     const rows = JSON.parse(lines[1]!) as Array<{ label: string; status: string }>;
-    expect(rows.map((x) => x.label).sort()).toEqual(['ds', 'rs', 'tty']);
+    expect(rows.map((x) => x.label).sort()).toEqual(BOOT_LABELS);
     expect(rows.every((x) => x.status === 'running')).toBe(true);
     expect(lines[2]).toMatch(/frobnicate: command not found/);
     expect(lines[3]).toBe('last line');

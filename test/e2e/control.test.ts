@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../src/kernel/abi.js';
 import type { ServiceRow } from '../../src/servers/rs/protocol.js';
-import { bootBackground, cleanup, molt, parseTable, socketPath, startMolt, STACK_LINE, tempDir, type Background } from '../helpers/cli.js';
+import { bootBackground, cleanup, molt, parseTable, socketPath, startMolt, STACK_LINE, tempDir, type Background, BOOT_LABELS } from '../helpers/cli.js';
 
 describe('molt against a running system', () => {
   let home: string;
@@ -39,14 +39,14 @@ describe('molt against a running system', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^LABEL\s+ENDPOINT\s+INC\s+VERSION\s+STATUS\s+RESTARTS\s+UPTIME\s+MSGS$/);
     const rows = parseTable(r.stdout);
-    expect(rows.map((x) => x.LABEL).sort()).toEqual(['ds', 'rs', 'tty']);
+    expect(rows.map((x) => x.LABEL).sort()).toEqual(BOOT_LABELS);
     expect(rows.every((x) => x.STATUS === 'running')).toBe(true);
   });
 
   it('service list --json prints an array of rows with label, endpoint, incarnation, version, status, restarts', async () => {
     const rows = await list();
     expect(Array.isArray(rows)).toBe(true);
-    expect(rows.map((x) => x.label).sort()).toEqual(['ds', 'rs', 'tty']);
+    expect(rows.map((x) => x.label).sort()).toEqual(BOOT_LABELS);
     for (const r of rows) {
       expect(r).toMatchObject({
         label: expect.any(String),
@@ -58,15 +58,15 @@ describe('molt against a running system', () => {
       });
     }
     // Endpoints and incarnations are distinct per component.
-    expect(new Set(rows.map((r) => r.endpoint)).size).toBe(3);
-    expect(new Set(rows.map((r) => r.incarnation)).size).toBe(3);
+    expect(new Set(rows.map((r) => r.endpoint)).size).toBe(BOOT_LABELS.length);
+    expect(new Set(rows.map((r) => r.incarnation)).size).toBe(BOOT_LABELS.length);
   });
 
   it('finds the system through MOLT_HOME when --home is not given', async () => {
     const r = await molt(['service', 'list'], { env: { MOLT_HOME: home } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(parseTable(r.stdout).map((x) => x.LABEL).sort()).toEqual(['ds', 'rs', 'tty']);
+    expect(parseTable(r.stdout).map((x) => x.LABEL).sort()).toEqual(BOOT_LABELS);
   });
 
   it('status names the pid of the booted process and its home', async () => {

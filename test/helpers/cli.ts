@@ -9,6 +9,7 @@
  * Entry points: `molt(args, opts)`, `run(cmd, args, opts)`, `startMolt(args, opts)`,
  * `bootBackground(home)`, `tempDir()`, `parseTable(text)`, `cleanup()`, `waitFor(fn)`.
  */
+import { defaultBootConfig } from '../../src/boot/image.js';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -250,6 +251,12 @@ export async function bootBackground(home: string, opts: StartOptions & { args?:
   }, 15_000, `the system in ${home} to finish booting`);
   return sys;
 }
+
+/** The labels of the default boot image, sorted: what `service list` shows on a fresh boot. */
+export const BOOT_LABELS: string[] = (() => {
+  const c = defaultBootConfig();
+  return [c.rs.label, ...c.services.map((s) => s.label)].sort();
+})();
 
 /** Parse a plain-text table (a header line, then rows; columns separated by runs of spaces). */
 export function parseTable(text: string): Array<Record<string, string>> {

@@ -13,7 +13,26 @@ export const diskProtocol = {
   /** `data.length` must be a positive multiple of BLOCK_SIZE. */
   'disk.write': t.object({ block: t.int, data: t.any }),
   'disk.flush': t.object({}),
+  // ── added with the server ──
+  /** Request counters → DiskStats. */
+  'disk.stats': t.object({}),
 } as const;
+
+/** Most blocks one disk.read / disk.write may move (16 MiB). */
+export const MAX_REQUEST_BLOCKS = 4096;
+
+/** What `disk.stats` answers. */
+export interface DiskStats {
+  /** Requests answered (all types). */
+  requests: number;
+  reads: number;
+  writes: number;
+  flushes: number;
+  blocksRead: number;
+  blocksWritten: number;
+  /** Requests that failed (bad input or a device error). */
+  errors: number;
+}
 
 export type DiskRequest = MessagesOf<typeof diskProtocol>;
 

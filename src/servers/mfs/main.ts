@@ -1,0 +1,63 @@
+/**
+ * mfs — the Molt file system: an inode file system on the `disk` driver, with a buffer
+ * cache and a write-ahead journal (crash consistency). vfs speaks to it by inode number
+ * (protocol.ts). On a disk without a file system it formats one (with / /tmp /etc /bin
+ * /home); otherwise it mounts, replaying the journal.
+ *
+ * Files: layout.ts (on-disk format) · journal.ts · mkfs.ts · fsck.ts (pure, shared with
+ * the `molt` command) · volume.ts (what operations see) · inode.ts · directory.ts ·
+ * files.ts + names.ts (the operations) · cache.ts (buffer cache, commit) · mount.ts ·
+ * serve.ts (one operation at a time) · state.ts.
+ */
+import { defineServer } from '../../sys/index.js';
+import { mfsServerProtocol } from './protocol.js';
+import { doFsck, doRead, doStat, doStatfs, doSync, doTruncate, doWrite } from './files.js';
+import { doCreate, doLookup, doReaddir, doRename, doRmdir, doUnlink } from './names.js';
+import { checkState, doStats, mount } from './mount.js';
+import { serialized, type OpTable } from './serve.js';
+import type { MfsState } from './state.js';
+
+const ops = {
+  'mfs.statfs': doStatfs,
+  'mfs.stat': doStat,
+  'mfs.lookup': doLookup,
+  'mfs.create': doCreate,
+  'mfs.read': doRead,
+  'mfs.write': doWrite,
+  'mfs.truncate': doTruncate,
+  'mfs.unlink': doUnlink,
+  'mfs.rmdir': doRmdir,
+  'mfs.rename': doRename,
+  'mfs.readdir': doReaddir,
+  'mfs.sync': doSync,
+  'mfs.fsck': doFsck,
+} satisfies OpTable;
+
+const queued = serialized(ops);
+
+export default defineServer<MfsState, typeof mfsServerProtocol>({
+  protocol: mfsServerProtocol,
+  init: mount,
+  handlers: {
+    'mfs.statfs': queued,
+    'mfs.stat': queued,
+    'mfs.lookup': queued,
+    'mfs.create': queued,
+    'mfs.read': queued,
+    'mfs.write': queued,
+    'mfs.truncate': queued,
+    'mfs.unlink': queued,
+    'mfs.rmdir': queued,
+    'mfs.rename': queued,
+    'mfs.readdir': queued,
+    'mfs.sync': queued,
+    'mfs.fsck': queued,
+    'mfs.stats': doStats,
+    'clock.alarm': queued,
+  },
+  // Live update: quiescent when no operation runs or waits (an operation's half-done step
+  // lives in its async frame, not in the state). Update mfs with prepare request-free or
+  // protocol-free; a state exported mid-operation fails `check` and the update rolls back.
+  prepare: { protocolFree: (s) => !s.busy && s.queue.length === 0 },
+  check: checkState,
+});
