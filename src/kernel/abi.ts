@@ -156,7 +156,7 @@ export type KCall =
 export type KCallName = KCall['call'];
 
 /** When the old incarnation is ready to hand over its state (DESIGN.md §3, prepare). */
-export type PrepareMode = 'work-free' | 'request-free' | 'protocol-free' | 'state';
+export type PrepareMode = 'work-free' | 'request-free' | 'protocol-free' | 'state' | 'default';
 
 /** Kernel → component control operations of a live update. */
 export type Ctl =
@@ -166,7 +166,9 @@ export type Ctl =
   /** New side: import the graph that arrives on `port` against `meta`. */
   | { c: 'import'; port: MessagePort; meta: StateMeta }
   | { c: 'resume' }
-  | { c: 'drain' };
+  | { c: 'drain' }
+  /** The system is shutting down: run the component's `stop` hook (e.g. make data durable). */
+  | { c: 'stop' };
 
 /** What `export` answers (the graph itself went over the port): messages that reached the frozen incarnation. */
 export interface ExportResult {

@@ -28,6 +28,9 @@ import { claimHome } from './home.js';
 import { BuildError, VersionBuilder } from '../update/version.js';
 
 
+/** How long the components' stop hooks may take at shutdown. */
+const STOP_MS = 3_000;
+
 export const DEFAULT_LIMITS: Limits = { memoryMb: 128, heartbeatMs: 500, hangMs: 3000, initMs: 10_000 };
 
 export interface KernelOptions {
@@ -196,6 +199,10 @@ export class Kernel {
     this.consoleDevice?.close();
     for (const [, resolve] of this.hostCalls) resolve({ ok: false, code: 'EDEADEP', message: 'system shut down' });
     this.hostCalls.clear();
+    // 1. Every component's stop hook, all at once while all can still talk (mfs syncs to
+    //    disk through the disk driver), bounded; 2. then every worker ends.
+    const live = [...this.incarnations.values()].filter((inc) => inc.state.phase === 'ready');
+    await Promise.all(live.map((inc) => inc.ctl({ c: 'stop' }, STOP_MS, this.clock)));
     await Promise.all([...this.incarnations.values()].map((inc) => inc.stop()));
     await this.versions.close();
     await this.diskDevice?.close();

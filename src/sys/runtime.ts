@@ -133,7 +133,8 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
     switch (ctl.c) {
       case 'prepare': {
         let pred: () => boolean;
-        switch (ctl.mode) {
+        const mode = ctl.mode === 'default' ? def.prepare?.mode ?? 'work-free' : ctl.mode;
+        switch (mode) {
           case 'work-free':
             pred = () => true;
             break;
@@ -189,6 +190,13 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
       case 'drain':
         await whenTrue(() => inflight === 0);
         return { ok: true, value: null };
+      case 'stop':
+        try {
+          await def.stop?.(state as S, ctx);
+          return { ok: true, value: null };
+        } catch (e) {
+          return { ok: false, code: 'EIO', message: `stop: ${(e as Error).message}` };
+        }
       case 'import': {
         // A throw here (import, afterTransfer, check) is a failed update, answered as a value;
         // a crash of this incarnation is seen by the kernel as a crash during transfer.

@@ -7,7 +7,7 @@
  * Entry points: `defineServer`, `ServerDef`, `Handler`, `Ctx`, `ok`, `err`, `DEFERRED`.
  */
 import type {
-  Address, Endpoint, ErrCode, Header, InitInfo, KCall, Outgoing, Result,
+  Address, Endpoint, ErrCode, Header, InitInfo, KCall, Outgoing, PrepareMode, Result,
 } from '../kernel/abi.js';
 import type { TransferCallbacks, TransferReport } from '../update/transfer.js';
 import type { Infer, Protocol } from './schema.js';
@@ -71,8 +71,14 @@ export interface ServerDef<S, P extends Protocol> {
   };
   /** Invariants run after a transfer (and by tests): the violations, empty when the state is sound. */
   check?: (state: S) => string[];
-  /** Quiescence: the `protocol-free` predicate (true when no protocol exchange is half done). */
-  prepare?: { protocolFree?: (state: S) => boolean };
+  /**
+   * Quiescence: `mode`, what an update waits for when it names none (default
+   * work-free); `protocolFree`, the predicate of `protocol-free` (true when no protocol
+   * exchange is half done).
+   */
+  prepare?: { mode?: Exclude<PrepareMode, 'default'>; protocolFree?: (state: S) => boolean };
+  /** The system is shutting down: last chance to make state durable (e.g. flush to disk). */
+  stop?: (state: S, ctx: Ctx) => void | Promise<void>;
 }
 
 /** Declare a server. The returned definition is what a component's entry file default-exports. */

@@ -15,6 +15,7 @@ import { doFsck, doRead, doStat, doStatfs, doSync, doTruncate, doWrite } from '.
 import { doCreate, doLookup, doReaddir, doRename, doRmdir, doUnlink } from './names.js';
 import { checkState, doStats, mount } from './mount.js';
 import { serialized, type OpTable } from './serve.js';
+import { commit } from './cache.js';
 import type { MfsState } from './state.js';
 
 const ops = {
@@ -34,6 +35,8 @@ const ops = {
 } satisfies OpTable;
 
 const queued = serialized(ops);
+
+const idle = (s: MfsState) => !s.busy && s.queue.length === 0;
 
 export default defineServer<MfsState, typeof mfsServerProtocol>({
   protocol: mfsServerProtocol,
@@ -56,8 +59,14 @@ export default defineServer<MfsState, typeof mfsServerProtocol>({
     'clock.alarm': queued,
   },
   // Live update: quiescent when no operation runs or waits (an operation's half-done step
-  // lives in its async frame, not in the state). Update mfs with prepare request-free or
-  // protocol-free; a state exported mid-operation fails `check` and the update rolls back.
-  prepare: { protocolFree: (s) => !s.busy && s.queue.length === 0 },
+  // lives in its async frame, not in the state) — the default for an update of mfs; a
+  // state exported mid-operation fails `check` and the update rolls back.
+  prepare: { mode: 'protocol-free', protocolFree: idle },
   check: checkState,
+  // Shutdown: once the operations in hand are done, commit what the cache holds.
+  stop: async (state, ctx) => {
+    const until = ctx.now() + 2_000;
+    while (!idle(state) && ctx.now() < until) await new Promise((r) => setTimeout(r, 5));
+    if (idle(state)) await commit(state, ctx);
+  },
 });

@@ -137,7 +137,9 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
           if (!f.ok) throw new Abort('rolled-back', 'prepare', `${step.label}: cannot install the interface filter: ${f.message ?? f.code}`);
           step.filters.push(f.value);
         }
-        const mode: PrepareMode = step.label === self ? 'work-free' : req.prepare ?? 'work-free';
+        // rs hands over at once (its own handler is the one running the update); others
+        // use what was asked, else the quiescence their version declares as its default.
+        const mode: PrepareMode = step.label === self ? 'work-free' : req.prepare ?? 'default';
         const r = await ctx.kcall({ call: 'update-prepare', incarnation: step.from, mode, ...(req.state ? { expr: req.state } : {}), timeoutMs: prepareMs }, { timeoutMs: prepareMs + 5_000 });
         if (!r.ok) {
           if (r.code === 'ETIMEDOUT') throw new Abort('cancelled', 'prepare', `${step.label} did not reach ${mode === 'state' ? `state ${req.state}` : mode} within ${prepareMs} ms`);

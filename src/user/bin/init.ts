@@ -1,0 +1,136 @@
+/**
+ * init: process 1. Starts the daemons listed in `/etc/rc` in the background (one command
+ * line each; `#` comments and blank lines ignored; a missing file starts nothing), then
+ * runs `/bin/sh.ts` on the console (fds 0, 1, 2) in a loop, reaping every child that
+ * ends (orphans come to init too). When the shell exits with status 0 (end of input,
+ * or `exit 0`), init exits 0 and the system shuts down; a shell that ends otherwise
+ * (`exit N`, a crash, KILL) is started again — unless it keeps failing at once.
+ *
+ * A daemon's stdin is an empty pipe, so it never takes the console's input; a line
+ * with shell syntax (pipes, redirections, variables …) runs under `sh -c`.
+ *
+ * Entry points: default `main(argv, env)`; `parseRc`, `rcCommand`.
+ */
+import { close, decodeUtf8, eprint, now, onSignal, pipe, ps, readFile, spawn, SysError, wait } from 'libc';
+import { splitWords } from 'libc/format';
+
+export interface RcEntry {
+  /** 1-based line number in /etc/rc. */
+  line: number;
+  text: string;
+}
+
+const SHELL = '/bin/sh.ts';
+/** A shell that ends this soon after starting, this many times in a row, is not started again. */
+const QUICK_MS = 1000;
+const MAX_QUICK_FAILURES = 5;
+
+/** The commands of an rc file: one per non-blank, non-comment line (a trailing `&` is dropped: all run in the background). */
+export function parseRc(text: string): RcEntry[] {
+  const out: RcEntry[] = [];
+  text.split('\n').forEach((raw, i) => {
+    let t = raw.trim();
+    if (t === '' || t.startsWith('#')) return;
+    if (t.endsWith('&') && !t.endsWith('&&')) t = t.slice(0, -1).trimEnd();
+    if (t !== '') out.push({ line: i + 1, text: t });
+  });
+  return out;
+}
+
+/** How to start one rc line: its program file and argv, directly or through `sh -c` when it uses shell syntax. */
+export function rcCommand(text: string, path = '/bin'): { path: string; argv: string[] } {
+  if (/[|;&<>$`(){}*?~'"\\]/.test(text) || /^\s*[A-Za-z_][A-Za-z0-9_]*=/.test(text)) {
+    return { path: SHELL, argv: ['sh', '-c', text] };
+  }
+  const argv = splitWords(text);
+  const name = argv[0] ?? '';
+  if (name.includes('/')) return { path: name.endsWith('.ts') ? name : `${name}.ts`, argv };
+  const dir = (path.split(':')[0] || '/bin').replace(/\/+$/, '');
+  return { path: `${dir}/${name}.ts`, argv };
+}
+
+const codeOf = (e: unknown) => (e instanceof SysError ? e.code : 'EIO');
+const say = (text: string) => eprint(text).catch(() => undefined);
+
+/** An empty pipe's read end: end of input at once (a daemon's stdin). */
+async function emptyInput(): Promise<number> {
+  const [r, w] = await pipe();
+  await close(w);
+  return r;
+}
+
+export default async function main(_argv: readonly string[], env: Readonly<Record<string, string>>): Promise<number> {
+  // Process 1 is not ended by ^C or TERM.
+  onSignal(() => undefined);
+  const childEnv: Record<string, string> = { PATH: '/bin', HOME: '/', SHELL, ...env };
+  const daemons = new Map<number, string>();
+
+  // 1. the daemons of /etc/rc
+  let rc = '';
+  try {
+    rc = decodeUtf8(await readFile('/etc/rc'));
+  } catch (e) {
+    if (codeOf(e) !== 'ENOENT') await say(`init: /etc/rc: ${codeOf(e)}\n`);
+  }
+  for (const entry of parseRc(rc)) {
+    const cmd = rcCommand(entry.text, childEnv.PATH);
+    let stdin: number | null = null;
+    try {
+      stdin = await emptyInput();
+      const pid = await spawn(cmd.path, cmd.argv, { env: childEnv, fds: [[0, stdin], [1, 1], [2, 2]] });
+      daemons.set(pid, cmd.argv[0] ?? entry.text);
+    } catch (e) {
+      await say(`init: /etc/rc:${entry.line}: ${cmd.argv[0] ?? entry.text}: ${codeOf(e)}\n`);
+    } finally {
+      if (stdin !== null) await close(stdin).catch(() => undefined);
+    }
+  }
+
+  // 2. the shell on the console, again and again
+  let quickFailures = 0;
+  for (;;) {
+    const startedAt = now();
+    let shell: number;
+    try {
+      shell = await spawn(SHELL, ['sh'], { env: childEnv });
+    } catch (e) {
+      await say(`init: ${SHELL}: ${codeOf(e)}\n`);
+      return 1;
+    }
+    const status = await reapUntil(shell, daemons);
+    if (status === 0) return 0;
+    quickFailures = now() - startedAt < QUICK_MS ? quickFailures + 1 : 0;
+    if (quickFailures >= MAX_QUICK_FAILURES) {
+      await say(`init: the shell keeps failing (status ${status}); stopping\n`);
+      return status;
+    }
+    if (status >= 128) await say(`init: sh ended (status ${status}); starting a new one\n`);
+  }
+}
+
+/** Reap children until `shell` ends → its status. */
+async function reapUntil(shell: number, daemons: Map<number, string>): Promise<number> {
+  for (;;) {
+    let r: { pid: number; status: number };
+    try {
+      r = await wait(-1);
+    } catch (e) {
+      const code = codeOf(e);
+      // A wait that outlived its deadline may have taken the shell's exit with it: look.
+      if (code === 'ETIMEDOUT' || code === 'ECHILD') {
+        const alive = await ps().then((list) => list.some((p) => p.pid === shell && p.state === 'running'), () => true);
+        if (!alive) return 1;
+        if (code === 'ECHILD') return 1;
+        continue;
+      }
+      await say(`init: wait: ${code}\n`);
+      return 1;
+    }
+    if (r.pid === shell) return r.status;
+    const name = daemons.get(r.pid);
+    if (name !== undefined) {
+      daemons.delete(r.pid);
+      if (r.status !== 0) await say(`init: ${name}[${r.pid}] exited with status ${r.status}\n`);
+    }
+  }
+}
