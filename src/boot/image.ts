@@ -3,9 +3,11 @@
  * (the analogue of MINIX's `system.conf`) and limits. `rs` is started by the kernel;
  * `rs` starts the rest.
  *
- * Entry points: `defaultBootConfig()`, `resolveBootConfig(json)`.
+ * Entry points: `defaultBootConfig()` (the whole OS), `storageBootConfig()`,
+ * `minimalBootConfig()`, `resolveBootConfig(json)`.
  */
 import type { BootConfig, ServiceConfig } from '../kernel/abi.js';
+import { TTY_USER, osServices } from './os.js';
 
 /** A boot configuration file: a whole `BootConfig`, or `{ extends: 'default', services }` adding to the default image. */
 export type BootConfigFile = BootConfig | { extends: 'default'; services?: ServiceConfig[]; limits?: BootConfig['limits'] };
@@ -26,36 +28,62 @@ export function resolveBootConfig(file: BootConfigFile): BootConfig {
   return file;
 }
 
+const RS: ServiceConfig = {
+  label: 'rs',
+  source: 'src/servers/rs/main.ts',
+  privileges: { to: ['*'], types: ['*'], kcalls: ['*'] },
+};
+
+const DS: ServiceConfig = {
+  label: 'ds',
+  source: 'src/servers/ds/main.ts',
+  privileges: { to: ['*'], types: ['ds.changed'], kcalls: ['lookup', 'endpoints'] },
+};
+
+/** The storage stack: the block driver and the file system on the disk image. */
+export function storageServices(): ServiceConfig[] {
+  return [
+    {
+      // The block driver: the disk kernel calls, and it sends nothing (it only replies).
+      label: 'disk',
+      source: 'src/servers/disk/main.ts',
+      privileges: { to: [], types: [], kcalls: ['disk-info', 'disk-read', 'disk-write', 'disk-flush'] },
+    },
+    {
+      // The file system: disk.* to disk only; the alarm drives its periodic checkpoint.
+      label: 'mfs',
+      source: 'src/servers/mfs/main.ts',
+      privileges: { to: ['disk'], types: ['disk.*'], kcalls: ['alarm'] },
+    },
+  ];
+}
+
+/** tty running the built-in console commands (no processes). */
+const TTY_BUILTIN: ServiceConfig = {
+  label: 'tty',
+  source: 'src/servers/tty/main.ts',
+  privileges: { to: ['rs', 'ds'], types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*'], kcalls: ['console-write', 'console-info', 'shutdown'] },
+};
+
+/** The smallest system: rs, ds and the built-in console. */
+export function minimalBootConfig(): BootConfig {
+  return { rs: { ...RS }, services: [{ ...DS }, { ...TTY_BUILTIN }], console: 'tty' };
+}
+
+/** Servers and storage, no processes: rs, ds, disk, mfs and the built-in console (kernel and file-system tests). */
+export function storageBootConfig(): BootConfig {
+  return { rs: { ...RS }, services: [{ ...DS }, ...storageServices(), { ...TTY_BUILTIN }], console: 'tty' };
+}
+
+/** Molt: every server, the file system on the disk image, and init starting the shell on the console. */
 export function defaultBootConfig(): BootConfig {
   return {
-    rs: {
-      label: 'rs',
-      source: 'src/servers/rs/main.ts',
-      privileges: { to: ['*'], types: ['*'], kcalls: ['*'] },
-    },
+    rs: { ...RS },
     services: [
-      {
-        label: 'ds',
-        source: 'src/servers/ds/main.ts',
-        privileges: { to: ['*'], types: ['ds.changed'], kcalls: ['lookup', 'endpoints'] },
-      },
-      {
-        // The block driver: the disk kernel calls, and it sends nothing (it only replies).
-        label: 'disk',
-        source: 'src/servers/disk/main.ts',
-        privileges: { to: [], types: [], kcalls: ['disk-info', 'disk-read', 'disk-write', 'disk-flush'] },
-      },
-      {
-        // The file system: disk.* to disk only; the alarm drives its periodic checkpoint.
-        label: 'mfs',
-        source: 'src/servers/mfs/main.ts',
-        privileges: { to: ['disk'], types: ['disk.*'], kcalls: ['alarm'] },
-      },
-      {
-        label: 'tty',
-        source: 'src/servers/tty/main.ts',
-        privileges: { to: ['rs', 'ds'], types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*'], kcalls: ['console-write', 'console-info', 'shutdown'] },
-      },
+      { ...DS },
+      ...storageServices(),
+      ...osServices({ root: 'mfs', init: '/bin/init.ts' }),
+      { ...TTY_BUILTIN, ...TTY_USER },
     ],
     console: 'tty',
   };

@@ -1,7 +1,7 @@
 /**
  * The operating system's part of the boot image: the file-system stack (vfs over mfs on
- * the disk, tmpfs at /tmp, bootfs at /bin), pm, and tty feeding processes — with the
- * least privileges each needs.
+ * the disk, tmpfs in memory at /run, bootfs at /bin), pm, and tty feeding processes —
+ * with the least privileges each needs.
  *
  * Entry point: `osServices({ root, init })`.
  */
@@ -18,7 +18,7 @@ export function osServices(opts: OsOptions): ServiceConfig[] {
   const mounts = [
     { path: '/', server: opts.root, readonly: false },
     { path: '/bin', server: 'bootfs', readonly: true },
-    ...(opts.root === 'tmpfs' ? [] : [{ path: '/tmp', server: 'tmpfs', readonly: false }]),
+    ...(opts.root === 'tmpfs' ? [] : [{ path: '/run', server: 'tmpfs', readonly: false }]),
   ];
   return [
     {
@@ -52,7 +52,7 @@ export function osServices(opts: OsOptions): ServiceConfig[] {
 export const TTY_USER: Pick<ServiceConfig, 'privileges' | 'args'> = {
   privileges: {
     to: ['rs', 'ds', 'vfs', 'pm'],
-    types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*', 'vfs.ttydata', 'pm.kill'],
+    types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*', 'vfs.ttydata', 'vfs.ttyreset', 'pm.kill'],
     kcalls: ['console-write', 'console-info', 'shutdown'],
   },
   args: { mode: 'user' },

@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (opts: { home: string; config?: string }) => {
       const config = await loadConfig(opts.config);
       const isTTY = Boolean(process.stdin.isTTY);
-      const kernel = new Kernel({ home: opts.home, config, console: { input: process.stdin, output: process.stdout, isTTY } });
+      const kernel = new Kernel({ home: opts.home, config, console: { input: process.stdin, output: process.stdout, error: process.stderr, isTTY } });
       let ms: number;
       try {
         ms = await kernel.boot();

@@ -134,7 +134,7 @@ export type KCall =
   | { call: 'bootinfo' }
   | { call: 'boot-done' }
   | { call: 'alarm'; ms: number; tag: string }
-  | { call: 'console-write'; text: string }
+  | { call: 'console-write'; text: string; stream?: 'out' | 'err' }
   | { call: 'console-info' }
   /** The disk device (the `disk` driver's privilege). Block numbers and whole blocks. */
   | { call: 'disk-info' }

@@ -703,10 +703,12 @@ export class Kernel {
         }, Math.max(0, k.ms));
         return ok(null);
       }
-      case 'console-write':
-        this.consoleDevice?.write(String(k.text));
-        if (!this.consoleDevice && this.options.console) this.options.console.output.write(String(k.text));
+      case 'console-write': {
+        const err = k.stream === 'err';
+        if (this.consoleDevice) this.consoleDevice.write(String(k.text), err);
+        else if (this.options.console) (err ? this.options.console.error ?? this.options.console.output : this.options.console.output).write(String(k.text));
         return ok(null);
+      }
       case 'disk-info':
       case 'disk-read':
       case 'disk-write':

@@ -68,6 +68,9 @@ const kernel = new KernelPort();
 let args: ProcessArgs;
 let inner: { settle(id: number, json: string, bytes: Uint8Array | null): void; signal(name: string): boolean };
 
+/** The longest timer Node accepts (~24.8 days): as good as none. */
+const NO_DEADLINE = 2 ** 31 - 1;
+
 const SIGNAL_NUMBERS: Record<string, number> = { INT: 2, KILL: 9, TERM: 15 };
 let InnerU8: Uint8ArrayConstructor;
 let exiting = false;
@@ -111,7 +114,9 @@ function start(info: InitInfo): void {
       } catch {
         return inner.settle(id, JSON.stringify({ ok: false, code: 'EINVAL', message: 'malformed system call' }), null);
       }
-      void kernel.sendrec(to, msg).then((r) => {
+      // No deadline: a system call may block as long as it must (a console read, a wait);
+      // it ends when the server answers or the process ends.
+      void kernel.sendrec(to, msg, NO_DEADLINE).then((r) => {
         const value = r.ok ? (r.value as unknown) : undefined;
         const bytes = value instanceof Uint8Array ? value : null;
         const plain = r.ok ? { ok: true, value: bytes ? null : value } : r;

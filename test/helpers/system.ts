@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BootConfig, ServiceConfig, TraceEvent } from '../../src/kernel/abi.js';
-import { defaultBootConfig } from '../../src/boot/image.js';
+import { storageBootConfig } from '../../src/boot/image.js';
 import { Kernel, type KernelOptions } from '../../src/kernel/kernel.js';
 
 export const CACHE_DIR = join(tmpdir(), 'molt-test-cache');
@@ -33,7 +33,7 @@ export async function bootSystem(opts: {
   kernel?: Partial<KernelOptions>;
 } = {}): Promise<TestSystem> {
   const home = await mkdtemp(join(tmpdir(), 'molt-test-'));
-  let config = defaultBootConfig();
+  let config = storageBootConfig();
   config.services.push(...(opts.services ?? []));
   if (opts.config) config = opts.config(config);
   const kernel = new Kernel({ home, config, cacheDir: CACHE_DIR, control: false, ...opts.kernel });

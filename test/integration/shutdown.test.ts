@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultBootConfig } from '../../src/boot/image.js';
+import { storageBootConfig } from '../../src/boot/image.js';
 import { Kernel } from '../../src/kernel/kernel.js';
 import { CACHE_DIR } from '../helpers/system.js';
 
@@ -21,7 +21,7 @@ describe('shutdown', () => {
     homes.push(home);
     const boot = async () => {
       // A checkpoint period far longer than the test: only the stop hook can save the data.
-      const config = defaultBootConfig();
+      const config = storageBootConfig();
       config.services = config.services.map((s) => (s.label === 'mfs' ? { ...s, args: { ...s.args, checkpointMs: 600_000 } } : s));
       const k = new Kernel({ home, config, cacheDir: CACHE_DIR, control: false, diskBlocks: 4096 });
       await k.boot();

@@ -12,6 +12,8 @@ import type { Readable, Writable } from 'node:stream';
 export interface ConsoleOptions {
   input: Readable;
   output: Writable;
+  /** Where the error stream (fd 2) goes; default: `output`. */
+  error?: Writable;
   isTTY: boolean;
 }
 
@@ -59,8 +61,9 @@ export class ConsoleDevice {
 
   private readonly detach: () => void;
 
-  write(text: string): void {
-    this.options.output.write(this.raw ? text.replace(/\r?\n/g, '\r\n') : text);
+  write(text: string, err = false): void {
+    const out = err ? this.options.error ?? this.options.output : this.options.output;
+    out.write(this.raw ? text.replace(/\r?\n/g, '\r\n') : text);
   }
 
   close(): void {

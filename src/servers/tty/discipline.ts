@@ -116,6 +116,7 @@ export const doEof: Handler<TtyState, Req<'console.eof'>> = async (state, _msg, 
 };
 
 export const doRead: Handler<TtyState, Req<'tty.read'>> = (state, msg, ctx) => {
+  if (state.readers.some((r) => r.ticket === msg.ticket)) return; // asked again (vfs re-asks after a restart)
   state.readers.push({ ticket: msg.ticket, length: Math.max(1, msg.length) });
   serveReaders(state, ctx);
 };

@@ -14,7 +14,7 @@ const MAX_WRITE = 1 << 20;
 export const doWrite: Handler<TtyState, Req<'tty.write'>> = async (_state, msg, ctx) => {
   if (!(msg.data instanceof Uint8Array)) return err('EINVAL', 'data must be bytes');
   if (msg.data.length > MAX_WRITE) return err('EINVAL', `a console write is at most ${MAX_WRITE} bytes`);
-  const r = await ctx.kcall({ call: 'console-write', text: new TextDecoder().decode(msg.data) });
+  const r = await ctx.kcall({ call: 'console-write', text: new TextDecoder().decode(msg.data), ...(msg.stream ? { stream: msg.stream } : {}) });
   return r.ok ? ok(msg.data.length) : r;
 };
 

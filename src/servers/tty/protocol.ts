@@ -17,7 +17,7 @@ export const ttyProtocol = {
    */
   'tty.read': t.object({ length: t.int, ticket: t.int }),
   /** Write bytes (Uint8Array) to the console → bytes written. */
-  'tty.write': t.object({ data: t.any }),
+  'tty.write': t.object({ data: t.any, stream: t.optional(t.oneOf('out', 'err')) }),
   /** The foreground process (receives Ctrl-C). */
   'tty.setfg': t.object({ pid: t.int }),
   /** → { isTTY, foreground }. */

@@ -7,7 +7,7 @@
  */
 import { DEFERRED, err, ok, type Ctx, type Handler, type Result } from '../../sys/index.js';
 import type { InodeAttrs } from '../mfs/protocol.js';
-import { fsCall, procOf, resolveParent, resolvePath } from './paths.js';
+import { fsCall, normalize, procOf, resolveParent, resolvePath } from './paths.js';
 import { pipeRead, pipeWrite, endClosed } from './pipes.js';
 import { MAX_FDS, type Stat, type VfsRequest } from './protocol.js';
 import type { OpenFile, Proc, VfsState } from './state.js';
@@ -15,6 +15,13 @@ import type { OpenFile, Proc, VfsState } from './state.js';
 type Req<K extends VfsRequest['type']> = Extract<VfsRequest, { type: K }>;
 
 export const MAX_IO = 1 << 20;
+
+/** The null device, at /dev/null (vfs's own: no file system holds it). */
+export const DEV_NULL = '/dev/null';
+const isDevNull = (cwd: string, path: string) => {
+  const parts = normalize(cwd, path);
+  return parts !== null && `/${parts.join('/')}` === DEV_NULL;
+};
 
 export function allocFd(proc: Proc, id: number, from = 0): number | null {
   for (let fd = from; fd < MAX_FDS; fd++) {
@@ -66,6 +73,16 @@ export const doOpen: Handler<VfsState, Req<'vfs.open'>> = async (state, msg, ctx
   const { proc } = await procOf(state, msg, ctx);
   const fl = FLAGS[msg.flags];
   if (!fl) return err('EINVAL', `bad open flags ${JSON.stringify(msg.flags)} (r r+ w w+ a a+ wx w+x)`);
+  if (isDevNull(proc.cwd, msg.path)) {
+    const id = state.nextFile++;
+    state.files.set(id, { kind: 'null', refs: 1 });
+    const fd = allocFd(proc, id);
+    if (fd === null) {
+      state.files.delete(id);
+      return err('EMFILE');
+    }
+    return ok(fd);
+  }
   let found = await resolvePath(state, ctx, proc.cwd, msg.path);
   if (!found.ok && found.code !== 'ENOENT') return found;
   if (found.ok && fl.excl) return err('EEXIST', msg.path);
@@ -119,6 +136,8 @@ export const doRead: Handler<VfsState, Req<'vfs.read'>> = async (state, msg, ctx
   const length = Math.min(Math.max(0, msg.length), MAX_IO);
   const file = f.file;
   switch (file.kind) {
+    case 'null':
+      return ok(new Uint8Array(0));
     case 'pipe':
       if (file.end !== 'read') return err('EBADF', 'the write end of a pipe');
       return pipeRead(state, file.pipe, length, msg, ctx);
@@ -127,7 +146,7 @@ export const doRead: Handler<VfsState, Req<'vfs.read'>> = async (state, msg, ctx
       // Deferred, not awaited: the wait for a console line lives in state (a ticket), so a
       // live update or restart of vfs or tty carries it.
       const ticket = state.nextTicket++;
-      state.ttyReads.set(ticket, ctx.defer(msg));
+      state.ttyReads.set(ticket, { token: ctx.defer(msg), length });
       ctx.send('tty', { type: 'tty.read', length, ticket });
       return DEFERRED;
     }
@@ -148,12 +167,14 @@ export const doWrite: Handler<VfsState, Req<'vfs.write'>> = async (state, msg, c
   if (msg.data.length > MAX_IO) return err('EINVAL', `a write is at most ${MAX_IO} bytes`);
   const file = f.file;
   switch (file.kind) {
+    case 'null':
+      return ok(msg.data.length);
     case 'pipe':
       if (file.end !== 'write') return err('EBADF', 'the read end of a pipe');
       return pipeWrite(state, file.pipe, msg.data, msg, ctx);
     case 'tty':
       if (!file.write) return err('EBADF', `fd ${msg.fd} is not open for writing`);
-      return ctx.sendrec('tty', { type: 'tty.write', data: msg.data });
+      return ctx.sendrec('tty', { type: 'tty.write', data: msg.data, ...(file.err ? { stream: 'err' } : {}) });
     case 'file': {
       if (!file.write) return err('EBADF', `fd ${msg.fd} is not open for writing`);
       if (file.append) {
@@ -203,7 +224,8 @@ export const doFstat: Handler<VfsState, Req<'vfs.fstat'>> = async (state, msg, c
   }
   const now = ctx.now();
   const size = file.kind === 'pipe' ? (state.pipes.get(file.pipe)?.size ?? 0) : 0;
-  return ok<Stat>({ dev: file.kind, ino: 0, type: file.kind, mode: 0o620, uid: 0, size, nlink: 1, mtime: now, ctime: now });
+  const type = file.kind === 'null' ? 'tty' : file.kind; // a character device
+  return ok<Stat>({ dev: file.kind, ino: 0, type, mode: 0o666, uid: 0, size, nlink: 1, mtime: now, ctime: now });
 };
 
 export const doDup: Handler<VfsState, Req<'vfs.dup'>> = async (state, msg, ctx) => {

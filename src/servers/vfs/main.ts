@@ -6,7 +6,7 @@ import { defineServer } from '../../sys/index.js';
 import { doChdir, doGetcwd, doMkdir, doMounts, doReaddir, doRename, doRmdir, doStat, doStatfs, doSync, doTruncate, doUnlink } from './dirs.js';
 import { doClose, doDup, doDup2, doFstat, doIsatty, doLseek, doOpen, doRead, doWrite } from './fds.js';
 import { doPipe } from './pipes.js';
-import { doExit, doFork, doReadfile, doTtydata } from './procs.js';
+import { doExit, doFork, doReadfile, doTtyReset, doTtydata } from './procs.js';
 import { vfsProtocol } from './protocol.js';
 import type { Mount, VfsState } from './state.js';
 
@@ -52,6 +52,7 @@ export default defineServer<VfsState, typeof vfsProtocol>({
     'vfs.isatty': doIsatty,
     'vfs.sync': doSync,
     'vfs.ttydata': doTtydata,
+    'vfs.ttyreset': doTtyReset,
     'vfs.fork': doFork,
     'vfs.exit': doExit,
     'vfs.readfile': doReadfile,

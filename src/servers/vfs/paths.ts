@@ -27,7 +27,7 @@ export async function procOf(state: VfsState, msg: Header, ctx: Ctx): Promise<{ 
     if (pid === 0) {
       for (let fd = 0; fd < 3; fd++) {
         const id = state.nextFile++;
-        state.files.set(id, { kind: 'tty', read: fd === 0, write: fd !== 0, refs: 1 });
+        state.files.set(id, { kind: 'tty', read: fd === 0, write: fd !== 0, refs: 1, ...(fd === 2 ? { err: true } : {}) });
         proc.fds[fd] = id;
       }
     }

@@ -72,9 +72,19 @@ export const doReadfile: Handler<VfsState, Req<'vfs.readfile'>> = async (state, 
 
 export const doTtydata: Handler<VfsState, Req<'vfs.ttydata'>> = async (state, msg, ctx) => {
   if (!(await callerIs(msg, 'tty', ctx))) return err('EPERM', 'only tty answers console reads');
-  const token = state.ttyReads.get(msg.ticket);
-  if (!token) return ok(null); // the reader went away
+  const read = state.ttyReads.get(msg.ticket);
+  if (!read) return ok(null); // the reader went away
   state.ttyReads.delete(msg.ticket);
-  ctx.reply(token, ok(msg.data instanceof Uint8Array ? msg.data : new Uint8Array(0)));
+  ctx.reply(read.token, ok(msg.data instanceof Uint8Array ? msg.data : new Uint8Array(0)));
+  return ok(null);
+};
+
+/**
+ * tty restarted (it says so as it comes back): it knows nothing of the reads it was
+ * holding, so ask for each of them again — the readers never notice.
+ */
+export const doTtyReset: Handler<VfsState, Req<'vfs.ttyreset'>> = async (state, msg, ctx) => {
+  if (!(await callerIs(msg, 'tty', ctx))) return err('EPERM', 'only tty resets console reads');
+  for (const [ticket, r] of state.ttyReads) ctx.send('tty', { type: 'tty.read', length: r.length, ticket });
   return ok(null);
 };

@@ -75,6 +75,9 @@ export const vfsProtocol = {
   /** The answer to a console read vfs forwarded (`tty.read` with this ticket): bytes, empty at end of input. */
   'vfs.ttydata': t.object({ ticket: t.int, data: t.any }),
 
+  /** tty restarted without the reads it held: vfs asks for each again. */
+  'vfs.ttyreset': t.object({}),
+
   // ── from pm only ──
   /** A new process: its fd table is `fds` (child fd → parent fd, dup'ed) and its cwd. */
   'vfs.fork': t.object({ parent: t.int, child: t.int, fds: t.array(t.array(t.int)), cwd: t.optional(t.string), uid: t.int }),

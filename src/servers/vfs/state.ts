@@ -16,7 +16,9 @@ export interface Mount {
 export type OpenFile =
   | { kind: 'file'; server: string; ino: number; offset: number; read: boolean; write: boolean; append: boolean; refs: number }
   | { kind: 'pipe'; pipe: number; end: 'read' | 'write'; refs: number }
-  | { kind: 'tty'; read: boolean; write: boolean; refs: number };
+  | { kind: 'tty'; read: boolean; write: boolean; refs: number; /** fd 2: the console's error stream */ err?: boolean }
+  /** /dev/null: reads end at once, writes vanish. */
+  | { kind: 'null'; refs: number };
 
 export interface Pipe {
   chunks: Uint8Array[];
@@ -45,7 +47,7 @@ export interface VfsState {
   pipes: Map<number, Pipe>;
   nextPipe: number;
   mounts: Mount[];
-  /** Console reads waiting for tty: ticket → the reader's deferred reply. */
-  ttyReads: Map<number, ReplyToken>;
+  /** Console reads waiting for tty: ticket → the reader's deferred reply (re-sent if tty restarts). */
+  ttyReads: Map<number, { token: ReplyToken; length: number }>;
   nextTicket: number;
 }

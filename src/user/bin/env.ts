@@ -8,7 +8,7 @@
  *
  * Entry points: default `main(argv, env)`; `parseEnvArgs`, `formatEnv`, `commandCandidates`.
  */
-import { eprint, print, spawn, stat, SysError, wait } from 'libc';
+import { eprint, print, ps, sleep, spawn, stat, SysError, wait } from 'libc';
 
 export function parseEnvArgs(args: readonly string[], env: Readonly<Record<string, string>>): { env: Record<string, string>; command: string[] } | { error: string } {
   let out: Record<string, string> = { ...env };
@@ -80,11 +80,18 @@ export default async function main(argv: readonly string[], env: Readonly<Record
     await eprint(`env: ${name}: cannot execute: ${codeOf(e)}\n`).catch(() => undefined);
     return 126;
   }
+  try {
+    return (await wait(pid)).status;
+  } catch (e) {
+    if (codeOf(e) !== 'ETIMEDOUT') return 1;
+  }
+  // The wait outlived the call deadline; it stays queued in pm and takes the exit, so
+  // watch the process table instead (a status the stale wait took is lost: 0).
   for (;;) {
-    try {
-      return (await wait(pid)).status;
-    } catch (e) {
-      if (codeOf(e) !== 'ETIMEDOUT') return 1;
-    }
+    const procs = await ps().catch(() => null);
+    const p = procs?.find((x) => x.pid === pid);
+    if (procs && p === undefined) return 0;
+    if (p?.state === 'zombie') return wait(pid).then((r) => r.status, () => p.status ?? 0);
+    await sleep(200);
   }
 }

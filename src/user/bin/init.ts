@@ -11,7 +11,7 @@
  *
  * Entry points: default `main(argv, env)`; `parseRc`, `rcCommand`.
  */
-import { close, decodeUtf8, eprint, now, onSignal, pipe, ps, readFile, spawn, SysError, wait } from 'libc';
+import { close, decodeUtf8, eprint, getpid, now, onSignal, pipe, ps, readFile, sleep, spawn, SysError, wait } from 'libc';
 import { splitWords } from 'libc/format';
 
 export interface RcEntry {
@@ -24,6 +24,8 @@ const SHELL = '/bin/sh.ts';
 /** A shell that ends this soon after starting, this many times in a row, is not started again. */
 const QUICK_MS = 1000;
 const MAX_QUICK_FAILURES = 5;
+/** How often init looks at the process table once it cannot rely on a blocking wait. */
+const POLL_MS = 200;
 
 /** The commands of an rc file: one per non-blank, non-comment line (a trailing `&` is dropped: all run in the background). */
 export function parseRc(text: string): RcEntry[] {
@@ -88,6 +90,7 @@ export default async function main(_argv: readonly string[], env: Readonly<Recor
 
   // 2. the shell on the console, again and again
   let quickFailures = 0;
+  const reaping = { polling: false, self: await getpid().then((r) => r.pid, () => 1) };
   for (;;) {
     const startedAt = now();
     let shell: number;
@@ -97,7 +100,7 @@ export default async function main(_argv: readonly string[], env: Readonly<Recor
       await say(`init: ${SHELL}: ${codeOf(e)}\n`);
       return 1;
     }
-    const status = await reapUntil(shell, daemons);
+    const status = await reapUntil(shell, daemons, reaping);
     if (status === 0) return 0;
     quickFailures = now() - startedAt < QUICK_MS ? quickFailures + 1 : 0;
     if (quickFailures >= MAX_QUICK_FAILURES) {
@@ -108,29 +111,55 @@ export default async function main(_argv: readonly string[], env: Readonly<Recor
   }
 }
 
-/** Reap children until `shell` ends → its status. */
-async function reapUntil(shell: number, daemons: Map<number, string>): Promise<number> {
-  for (;;) {
-    let r: { pid: number; status: number };
-    try {
-      r = await wait(-1);
-    } catch (e) {
-      const code = codeOf(e);
-      // A wait that outlived its deadline may have taken the shell's exit with it: look.
-      if (code === 'ETIMEDOUT' || code === 'ECHILD') {
-        const alive = await ps().then((list) => list.some((p) => p.pid === shell && p.state === 'running'), () => true);
-        if (!alive) return 1;
-        if (code === 'ECHILD') return 1;
-        continue;
-      }
-      await say(`init: wait: ${code}\n`);
-      return 1;
-    }
-    if (r.pid === shell) return r.status;
-    const name = daemons.get(r.pid);
+/**
+ * Reap children until `shell` ends → its status. A blocking `wait(-1)` normally; but a
+ * wait that outlives the system-call deadline (ETIMEDOUT) stays queued in pm and takes
+ * the next exit, so from then on init watches the process table instead and reaps each
+ * child it sees as a zombie (no wait of its own is left queued). If the stale wait took
+ * the shell's exit, its status is lost: 1 is assumed (a new shell starts, and ends at
+ * once with 0 if the console's input is over).
+ */
+async function reapUntil(shell: number, daemons: Map<number, string>, state: { polling: boolean; self: number }): Promise<number> {
+  const reaped = async (pid: number, status: number): Promise<number | null> => {
+    if (pid === shell) return status;
+    const name = daemons.get(pid);
     if (name !== undefined) {
-      daemons.delete(r.pid);
-      if (r.status !== 0) await say(`init: ${name}[${r.pid}] exited with status ${r.status}\n`);
+      daemons.delete(pid);
+      if (status !== 0) await say(`init: ${name}[${pid}] exited with status ${status}\n`);
     }
+    return null;
+  };
+  for (;;) {
+    if (!state.polling) {
+      try {
+        const r = await wait(-1);
+        const s = await reaped(r.pid, r.status);
+        if (s !== null) return s;
+        continue;
+      } catch (e) {
+        const code = codeOf(e);
+        if (code !== 'ETIMEDOUT' && code !== 'ECHILD') {
+          await say(`init: wait: ${code}\n`);
+          return 1;
+        }
+        state.polling = true;
+      }
+    }
+    const procs = await ps().catch(() => null);
+    if (procs === null) {
+      await sleep(POLL_MS);
+      continue;
+    }
+    let shellSeen = false;
+    for (const p of procs) {
+      if (p.pid === shell) shellSeen = true;
+      if (p.ppid !== state.self && p.pid !== shell) continue;
+      if (p.state !== 'zombie') continue;
+      const status = await wait(p.pid).then((r) => r.status, () => p.status ?? 0);
+      const s = await reaped(p.pid, status);
+      if (s !== null) return s;
+    }
+    if (!shellSeen) return 1;
+    await sleep(POLL_MS);
   }
 }

@@ -17,8 +17,8 @@
  * `globToRegExp`, `planRedirs`, `pipelineBase`, `runList`, `commandCandidates`.
  */
 import {
-  chdir, close, decodeUtf8, encodeUtf8, exit, fstat, getcwd, getpid, isatty, kill, lseek, onSignal, open, pipe, read, readdir, readFile,
-  setForeground, spawn, stat, SysError, wait, write,
+  chdir, close, decodeUtf8, encodeUtf8, exit, fstat, getcwd, getpid, isatty, kill, lseek, onSignal, open, pipe, ps, read, readdir, readFile,
+  setForeground, sleep, spawn, stat, SysError, wait, write,
 } from 'libc';
 
 // ───────────────────────────── words and tokens ─────────────────────────────
@@ -90,7 +90,7 @@ export function tokenize(src: string): TokenizeResult {
       i += 2;
       return { kind: 'var', name: c, quoted };
     }
-    if (c === '(') throw new SyntaxError_('command substitution $(…) is not supported');
+    if (c === '(') throw new SyntaxError_(src[i + 2] === '(' ? 'arithmetic expansion $((…)) is not supported' : 'command substitution $(…) is not supported');
     i++;
     return { kind: 'lit', text: '$', quoted };
   };
@@ -807,6 +807,34 @@ class LineReader {
   }
 }
 
+/**
+ * A wait that outlived the system-call deadline (ETIMEDOUT) stays queued in pm and takes
+ * the child's exit when it comes, so asking again would wait forever. Instead: watch the
+ * process table, and reap the child once it shows as a zombie. If the stale wait took
+ * the exit, the status is lost (0 is assumed).
+ */
+export async function waitByPolling(pid: number, intervalMs = 200): Promise<number> {
+  for (;;) {
+    let procs: Array<{ pid: number; state: string; status: number | null }>;
+    try {
+      procs = await ps();
+    } catch {
+      await sleep(intervalMs);
+      continue;
+    }
+    const p = procs.find((x) => x.pid === pid);
+    if (p === undefined) return 0;
+    if (p.state === 'zombie') {
+      try {
+        return (await wait(pid)).status;
+      } catch {
+        return p.status ?? 0;
+      }
+    }
+    await sleep(intervalMs);
+  }
+}
+
 // ───────────────────────────── the shell ─────────────────────────────
 
 interface Job {
@@ -977,18 +1005,31 @@ export class Shell {
 
   /** Expand, set up fds, start, wait: one pipeline in the foreground → its status. */
   private async runPipeline(pl: Pipeline): Promise<number> {
-    const status = await this.execPipeline(pl, false);
+    let status: number;
+    try {
+      status = await this.execPipeline(pl, false);
+    } catch (e) {
+      // A system call failed where no command was to blame (no pipe, no fd): say so, go on.
+      if (!(e instanceof SysError)) throw e;
+      await this.err(`${this.name}: ${e.message}\n`);
+      return 1;
+    }
     return pl.negate ? (status === 0 ? 1 : 0) : status;
   }
 
   private async startBackground(ao: AndOr): Promise<void> {
-    if (ao.rest.length > 0 || ao.first.negate) {
-      // An and-or list in the background: a shell of its own runs it.
-      const pid = await this.spawnShell(ao.text);
-      if (pid !== null) this.addJob([pid], ao.text);
-      return;
+    try {
+      if (ao.rest.length > 0 || ao.first.negate) {
+        // An and-or list in the background: a shell of its own runs it.
+        const pid = await this.spawnShell(ao.text);
+        if (pid !== null) await this.addJob([pid], ao.text);
+        return;
+      }
+      await this.execPipeline(ao.first, true, ao.text);
+    } catch (e) {
+      if (!(e instanceof SysError)) throw e;
+      await this.err(`${this.name}: ${e.message}\n`);
     }
-    await this.execPipeline(ao.first, true, ao.text);
   }
 
   private async spawnShell(text: string): Promise<number | null> {
@@ -1004,31 +1045,29 @@ export class Shell {
     }
   }
 
-  private addJob(pids: number[], text: string): void {
+  private async addJob(pids: number[], text: string): Promise<void> {
     const last = pids[pids.length - 1]!;
     this.lastBg = last;
     const job: Job = { pids, text, finished: false, done: Promise.resolve(0) };
-    job.done = Promise.all(pids.map((p) => this.waitFor(p))).then((st) => {
+    job.done = Promise.all(pids.map((p) => this.waitFor(p, 1000))).then((st) => {
       job.finished = true;
       const s = st[st.length - 1] ?? 0;
       if (this.interactive) void this.err(`[${last}] ${s === 0 ? 'Done' : `Exit ${s}`}  ${text}\n`).then(() => this.reprompt());
       return s;
     });
     this.jobs.set(last, job);
-    void this.err(`[${last}]\n`);
+    await this.err(`[${last}]\n`);
   }
 
-  /** A child's exit status (a wait that outlives the call deadline is asked again). */
-  private async waitFor(pid: number): Promise<number> {
-    for (;;) {
-      try {
-        return (await wait(pid)).status;
-      } catch (e) {
-        const code = codeOf(e);
-        if (code === 'ETIMEDOUT') continue;
-        return code === 'ECHILD' ? 0 : 1;
-      }
+  /** A child's exit status (`pollMs`: how often to look once a wait has outlived its deadline). */
+  private async waitFor(pid: number, pollMs = 200): Promise<number> {
+    try {
+      return (await wait(pid)).status;
+    } catch (e) {
+      const code = codeOf(e);
+      if (code !== 'ETIMEDOUT') return code === 'ECHILD' ? 0 : 1;
     }
+    return waitByPolling(pid, pollMs);
   }
 
   private async execPipeline(pl: Pipeline, background: boolean, text = ''): Promise<number> {
@@ -1131,7 +1170,17 @@ export class Shell {
         try {
           pids[i] = await spawn(found.path, ex.argv, { env: this.childEnv(ex.assigns), fds: [...fds] });
         } catch (e) {
-          const code = codeOf(e);
+          let code = codeOf(e);
+          if (code === 'ENOEXEC' && !found.path.endsWith('.ts')) {
+            // Not a program: a shell script, as POSIX shells run such a file.
+            try {
+              pids[i] = await spawn('/bin/sh.ts', ['sh', found.path, ...ex.argv.slice(1)], { env: this.childEnv(ex.assigns), fds: [...fds] });
+              continue;
+            } catch (e2) {
+              code = codeOf(e2);
+              e = e2;
+            }
+          }
           await this.err(`${this.name}: ${name}: ${code === 'ENOENT' ? 'command not found' : `cannot execute: ${e instanceof Error ? e.message : code}`}\n`);
           statuses[i] = code === 'ENOENT' ? 127 : 126;
         }
@@ -1164,7 +1213,7 @@ export class Shell {
 
     const started = pids.filter((p): p is number => p !== null);
     if (background) {
-      if (started.length > 0) this.addJob(started, text);
+      if (started.length > 0) await this.addJob(started, text);
       return 0;
     }
 
@@ -1256,7 +1305,8 @@ export class Shell {
     const err = (s: string) => this.say(io.fds.get(2), s);
     const name = argv[0] as Builtin;
     const args = argv.slice(1);
-    if (subshell && STATEFUL.has(name)) {
+    const listing = name === 'export' && (args.length === 0 || args[0] === '-p');
+    if (subshell && STATEFUL.has(name) && !listing) {
       // As in a subshell: check what can be checked, change nothing.
       if (name === 'exit') return args[0] !== undefined ? Number(args[0]) & 255 : this.status;
       return 0;
