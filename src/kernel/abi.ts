@@ -147,7 +147,8 @@ export type KCall =
   /** Live update, step by step (rs's update manager drives these). */
   | { call: 'update-prepare'; incarnation: number; mode: PrepareMode; expr?: string; timeoutMs: number }
   | { call: 'update-transfer'; from: number; to: number; version: string; timeoutMs: number }
-  | { call: 'update-commit'; label: string; from: number; to: number }
+  /** Rebind every endpoint of an update (a batch) at once: all, or — if any new incarnation is not ready — none. */
+  | { call: 'update-commit'; steps: Array<{ label: string; from: number; to: number }> }
   | { call: 'update-abort'; label: string; from: number; to: number | null }
   /** End an incarnation; with `drainMs`, first let its handlers in flight finish (bounded). */
   | { call: 'retire'; incarnation: number; drainMs: number }

@@ -510,6 +510,26 @@ export class Kernel {
     if (this.trace.active) this.trace.emit({ ev: 'msg.delivered', t: this.clock.now(), from: env.msg.from, to: entry.endpoint, incarnation: inc.id, type: env.msg.type, id: env.call });
   }
 
+  /** Rebind one endpoint of a committing update: parked messages, then owed calls, move to the new incarnation. */
+  private commitStep(entry: EndpointEntry, from: Incarnation | null, to: Incarnation): void {
+    entry.state = { status: 'bound', incarnation: to };
+    entry.binds++;
+    for (const msg of this.parked.get(to.id) ?? []) this.redeliver(entry, from, to, msg);
+    this.parked.delete(to.id);
+    // Calls the old one still owes (deferred replies: their tokens moved with the state)
+    // are owed by the new one now; the old one may still answer those it is running.
+    if (from) {
+      for (const call of from.pending) {
+        const rec = this.calls.get(call);
+        if (rec) rec.callee = to;
+        to.pending.add(call);
+      }
+      from.pending.clear();
+    }
+    entry.frozen = false;
+    if (this.trace.active) this.trace.emit({ ev: 'endpoint.bound', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, incarnation: to.id });
+  }
+
   /** A message the old incarnation received but never ran goes to the new one (its call now awaits the new one). */
   private redeliver(entry: EndpointEntry, from: Incarnation | null, to: Incarnation, msg: Message): void {
     if (msg.id) {
@@ -764,28 +784,20 @@ export class Kernel {
         return im;
       }
       case 'update-commit': {
-        const entry = this.endpoints.get(k.label);
-        const from = this.incarnations.get(k.from);
-        const to = this.incarnations.get(k.to);
-        if (!entry || !to || to.state.phase !== 'ready') return { ok: false, code: 'ESRCH', message: `no ready incarnation #${k.to}` };
-        // One step: rebind, hand over what the old one had parked, unfreeze, release in order.
-        entry.state = { status: 'bound', incarnation: to };
-        entry.binds++;
-        for (const msg of this.parked.get(to.id) ?? []) this.redeliver(entry, from ?? null, to, msg);
-        this.parked.delete(to.id);
-        // Calls the old one still owes (deferred replies: their tokens moved with the state)
-        // are owed by the new one now; the old one may still answer those it is running.
-        if (from) {
-          for (const call of from.pending) {
-            const rec = this.calls.get(call);
-            if (rec) rec.callee = to;
-            to.pending.add(call);
+        // 1. Check every step first: a batch is rebound whole or not at all.
+        const steps: Array<{ entry: EndpointEntry; from: Incarnation | null; to: Incarnation }> = [];
+        for (const st of k.steps) {
+          const entry = this.endpoints.get(st.label);
+          const to = this.incarnations.get(st.to);
+          if (!entry || !to || to.state.phase !== 'ready' || to.label !== st.label) {
+            return { ok: false, code: 'ESRCH', message: `${st.label}: the new incarnation #${st.to} is not ready` };
           }
-          from.pending.clear();
+          steps.push({ entry, from: this.incarnations.get(st.from) ?? null, to });
         }
-        entry.frozen = false;
-        if (this.trace.active) this.trace.emit({ ev: 'endpoint.bound', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, incarnation: to.id });
-        this.release(entry);
+        // 2. Rebind them all in this one synchronous step.
+        for (const { entry, from, to } of steps) this.commitStep(entry, from, to);
+        // 3. Then release what each endpoint held, in order.
+        for (const { entry } of steps) this.release(entry);
         return ok(null);
       }
       case 'update-abort': {

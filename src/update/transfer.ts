@@ -106,17 +106,49 @@ export function importState(
       case 'typed': return ArrayBuffer.isView(v) && v.constructor.name === t.name;
       case 'function': return typeof v === 'function';
       case 'union': return t.of.some((m) => fits(v, m, depth));
-      case 'object': return isRecord(v) && discriminantsMatch(t.fields, v);
+      case 'object': return isRecord(v) && tags.get(v) === undefined && shapeFits(t.fields, t.index, v, undefined);
       case 'ref': {
         if (!isRecord(v)) return false;
         const nt = meta.types[t.name];
         if (!nt) return false;
         const tag = tags.get(v);
-        if (nt.kind === 'class') return tag === oldNameOf(t.name);
+        if (nt.kind === 'class') return tag !== undefined && classMatches(tag, nt.name);
         if (tag !== undefined) return false;
-        return discriminantsMatch(nt.fields, v);
+        return shapeFits(nt.fields, nt.index, v, callbacks.fields?.[nt.name]);
       }
     }
+  };
+
+  /** An instance of old class `tag` becomes new class `name`: same name, or paired by `transfer.types`. */
+  const classMatches = (tag: string, name: string) => tag === name || tag === oldNameOf(name);
+
+  /**
+   * Does a record have this shape exactly: its discriminants, every required field, and
+   * (without an index signature) no field the type does not declare?
+   */
+  const shapeFits = (fields: FieldMeta[], index: TypeMeta | undefined, v: Record<string, unknown>, renames: Record<string, string> | undefined): boolean => {
+    if (!discriminantsMatch(fields, v)) return false;
+    for (const f of fields) {
+      if (!f.optional && v[renames?.[f.name] ?? f.name] === undefined && !admitsUndefined(f.type)) return false;
+    }
+    if (index) return true;
+    const declared = new Set(fields.map((f) => renames?.[f.name] ?? f.name));
+    return Object.keys(v).every((k) => declared.has(k));
+  };
+
+  /** How well a record matches a member's fields (to try the likeliest member first). */
+  const overlap = (m: TypeMeta, v: unknown): number => {
+    if (!isRecord(v)) return 0;
+    const fields = m.k === 'object' ? m.fields : m.k === 'ref' ? meta.types[m.name]?.fields ?? [] : [];
+    const keys = new Set(Object.keys(v));
+    return fields.reduce((n, f) => n + (keys.has(f.name) ? 1 : f.optional ? 0 : -1), 0);
+  };
+
+  /** Memo entries made by a conversion attempt, so a failed attempt can be undone. */
+  const trail: object[] = [];
+  const remember = (old: object, made: unknown) => {
+    memo.set(old, made);
+    trail.push(old);
   };
 
   const convert = (v: unknown, t: TypeMeta, path: string, owner: string | undefined): unknown => {
@@ -157,11 +189,23 @@ export function importState(
         throw new TransferError(path, 'a function cannot be part of the state');
       case 'union': {
         for (const m of t.of) if (fits(v, m)) return convert(v, m, path, owner);
+        // A class instance whose class the new union does not have (even after pairing) is not
+        // turned into another class by shape: that would silently change what it is.
+        const tag = v !== null && typeof v === 'object' ? tags.get(v) : undefined;
+        const hasClass = t.of.some((m) => m.k === 'ref' && meta.types[m.name]?.kind === 'class');
+        if (tag !== undefined && hasClass) {
+          throw new TransferError(path, `an instance of class ${tag} matches no class of ${typeText(t)} (a renamed class needs transfer.types pairing)`);
+        }
+        // Otherwise try the members by the default rules, likeliest first; a failed attempt leaves nothing behind.
         const errors: string[] = [];
-        for (const m of t.of) {
+        for (const m of [...t.of].sort((a, b) => overlap(b, v) - overlap(a, v))) {
+          const mark = trail.length;
+          const saved = JSON.stringify(report);
           try {
             return convert(v, m, path, owner);
           } catch (e) {
+            for (const o of trail.splice(mark)) memo.delete(o);
+            Object.assign(report, JSON.parse(saved) as TransferReport);
             errors.push((e as Error).message);
           }
         }
@@ -172,7 +216,7 @@ export function importState(
         const hit = memo.get(v);
         if (hit) return hit;
         const out: unknown[] = new Array(v.length);
-        memo.set(v, out);
+        remember(v, out);
         report.objectsAfter++;
         for (let i = 0; i < v.length; i++) out[i] = convert(v[i], t.of, `${path}[${i}]`, owner);
         return out;
@@ -182,7 +226,7 @@ export function importState(
         const hit = memo.get(v);
         if (hit) return hit;
         const out: unknown[] = [];
-        memo.set(v, out);
+        remember(v, out);
         report.objectsAfter++;
         const n = t.rest ? Math.max(v.length, t.required) : t.items.length;
         for (let i = 0; i < n; i++) {
@@ -197,7 +241,7 @@ export function importState(
         const hit = memo.get(v);
         if (hit) return hit;
         const out = new Map();
-        memo.set(v, out);
+        remember(v, out);
         report.objectsAfter++;
         for (const [k, x] of v) {
           const p = `${path}.get(${typeof k === 'string' ? JSON.stringify(k) : String(k)})`;
@@ -210,7 +254,7 @@ export function importState(
         const hit = memo.get(v);
         if (hit) return hit;
         const out = new Set();
-        memo.set(v, out);
+        remember(v, out);
         report.objectsAfter++;
         let i = 0;
         for (const x of v) out.add(convert(x, t.of, `${path}.item(${i++})`, owner));
@@ -218,13 +262,13 @@ export function importState(
       }
       case 'date':
         if (v instanceof Date) {
-          memo.set(v, v); // the clone is already a Date of this realm
+          remember(v, v); // the clone is already a Date of this realm
           return v;
         }
         break;
       case 'typed':
         if (ArrayBuffer.isView(v) && v.constructor.name === t.name) {
-          memo.set(v, v);
+          remember(v, v);
           return v;
         }
         break;
@@ -240,12 +284,18 @@ export function importState(
             const hit = memo.get(v);
             if (hit) return hit;
             const out = custom(v, helpers);
-            memo.set(v, out);
+            remember(v, out);
             return out;
           }
           return custom(v, helpers);
         }
-        if (isRecord(v)) return convertObject(v, nt, nt.fields, nt.index, path);
+        if (isRecord(v)) {
+          const tag = tags.get(v);
+          if (nt.kind === 'class' && tag !== undefined && !classMatches(tag, nt.name)) {
+            throw new TransferError(path, `an instance of class ${tag} cannot become class ${nt.name} (a renamed class needs transfer.types pairing)`);
+          }
+          return convertObject(v, nt, nt.fields, nt.index, path);
+        }
         break;
       }
     }
@@ -269,7 +319,7 @@ export function importState(
     } else {
       out = {};
     }
-    memo.set(v, out);
+    remember(v, out);
     report.objectsAfter++;
     const owner = nt?.name ?? 'object';
     const renames = nt ? callbacks.fields?.[nt.name] : undefined;
@@ -283,8 +333,11 @@ export function importState(
         out[f.name] = custom(v, helpers);
         continue;
       }
-      if (Object.hasOwn(v, oldName) && v[oldName] !== undefined) {
+      const present = Object.hasOwn(v, oldName);
+      if (present && v[oldName] !== undefined) {
         out[f.name] = convert(v[oldName], f.type, fp, `${owner}.${f.name}`);
+      } else if (present && (f.optional || admitsUndefined(f.type))) {
+        out[f.name] = undefined; // undefined on purpose (e.g. "no limit"): kept, not re-initialised
       } else if (!f.optional) {
         out[f.name] = initialValue(fp, f.type);
         bump(report.added, `${owner}.${f.name}`);
@@ -342,6 +395,11 @@ export function importState(
   const state = convert(exported.root, meta.root, 'state', undefined);
   report.dropped = Math.max(0, exported.objects - memo.size);
   return { state, report };
+}
+
+/** Does the type admit `undefined` (so a field holding it is a value, not a missing field)? */
+function admitsUndefined(t: TypeMeta): boolean {
+  return t.k === 'undefined' || t.k === 'unknown' || (t.k === 'union' && t.of.some(admitsUndefined));
 }
 
 /** Object unions are told apart by their literal-typed fields (e.g. `kind: 'file'`). */

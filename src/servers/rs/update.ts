@@ -57,8 +57,9 @@ export const doRollback: Handler<RsState, Req<'rs.rollback'>> = async (state, ms
   if (!prev) return ok(refusedResult(state, [msg.label], ctx, `${msg.label} has no previous version to return to`));
   const result = await runUpdate(state, { type: 'rs.update', items: [{ label: msg.label, source: prev.source }] }, ctx, prev.version);
   if (result.outcome === 'committed') {
-    // Returning to the previous version pops the version stack rather than growing it.
-    rec.versions.splice(-2, 2, { ...prev, since: ctx.now() });
+    // Returning to the previous version pops the version stack rather than growing it:
+    // [… prev, cur, prev] (the commit pushed prev again) becomes [… prev].
+    rec.versions.splice(-3, 3, { ...prev, since: ctx.now() });
   }
   return ok(result);
 };
@@ -164,11 +165,9 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
         step.phase = 'commit';
         for (const f of step.filters.splice(0)) await ctx.kcall({ call: 'unfilter', filter: f });
       }
-      for (const step of steps) {
-        const r = await ctx.kcall({ call: 'update-commit', label: step.label, from: step.from, to: step.to! });
-        if (!r.ok) throw new Abort('rolled-back', 'commit', `${step.label}: ${r.message ?? r.code}`);
-        recordCommit(state, step, ctx);
-      }
+      const r = await ctx.kcall({ call: 'update-commit', steps: steps.map((st) => ({ label: st.label, from: st.from, to: st.to! })) });
+      if (!r.ok) throw new Abort('rolled-back', 'commit', r.message ?? r.code);
+      for (const step of steps) recordCommit(state, step, ctx);
     });
     const result = endUpdate(state, run, 'committed', 'commit', null, ctx);
     // The old incarnations finish what they had in flight, then end (not rs: it ends after answering).

@@ -1,0 +1,37 @@
+/**
+ * Update corpus: `counter`, version 5 — a version that cannot start: its `init` throws
+ * (in an update too), so an update to it fails at spawn and rolls back. Otherwise v1.
+ */
+import { defineServer, ok, t } from '../../../src/sys/index.js';
+
+export const protocol = {
+  'counter.add': t.object({ tag: t.string, n: t.int }),
+  'counter.wait': t.object({ ms: t.int }),
+  'counter.dump': t.object({}),
+} as const;
+
+interface CounterState {
+  count: number;
+  adds: string[];
+  waited: number;
+}
+
+export default defineServer<CounterState, typeof protocol>({
+  protocol,
+  init: (): CounterState => {
+    throw new Error('counter v5: init refuses to start');
+  },
+  handlers: {
+    'counter.add': (s, msg, ctx) => {
+      s.count += msg.n;
+      s.adds.push(msg.tag);
+      return ok({ tag: msg.tag, count: String(s.count), inc: ctx.self.incarnation });
+    },
+    'counter.wait': async (s, msg) => {
+      await new Promise((r) => setTimeout(r, msg.ms));
+      s.waited++;
+      return ok({ waited: s.waited });
+    },
+    'counter.dump': (s) => ok({ count: String(s.count), adds: s.adds, waited: s.waited, unit: null }),
+  },
+});

@@ -1,0 +1,37 @@
+/**
+ * Update corpus: `counter`, version 9 — v1's state and protocol, with an invariant
+ * v1 does not keep: every add counts exactly 1 (`count === adds.length`). A transfer
+ * from a v1 that was ever given `n > 1` fails its check and rolls back.
+ */
+import { defineServer, ok, t } from '../../../src/sys/index.js';
+
+export const protocol = {
+  'counter.add': t.object({ tag: t.string, n: t.int }),
+  'counter.wait': t.object({ ms: t.int }),
+  'counter.dump': t.object({}),
+} as const;
+
+interface CounterState {
+  count: number;
+  adds: string[];
+  waited: number;
+}
+
+export default defineServer<CounterState, typeof protocol>({
+  protocol,
+  init: () => ({ count: 0, adds: [], waited: 0 }),
+  check: (s) => (s.count === s.adds.length ? [] : [`count ${s.count} is not the number of adds (${s.adds.length})`]),
+  handlers: {
+    'counter.add': (s, msg, ctx) => {
+      s.count += msg.n;
+      s.adds.push(msg.tag);
+      return ok({ tag: msg.tag, count: String(s.count), inc: ctx.self.incarnation });
+    },
+    'counter.wait': async (s, msg) => {
+      await new Promise((r) => setTimeout(r, msg.ms));
+      s.waited++;
+      return ok({ waited: s.waited });
+    },
+    'counter.dump': (s) => ok({ count: String(s.count), adds: s.adds, waited: s.waited, unit: null }),
+  },
+});

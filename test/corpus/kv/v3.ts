@@ -1,0 +1,90 @@
+/**
+ * Update corpus: `kv`, version 3 — v2 with its class renamed `Entry` → `Item` and the
+ * field `value` renamed `text`. Neither rename can be guessed: the pairing callbacks
+ * say so (`transfer.types: { Item: 'Entry' }`, `transfer.fields: { Item: { text:
+ * 'value' } }`), so an update from v1 or v2 keeps every value. Same protocol as v1.
+ */
+import { defineServer, err, ok, t } from '../../../src/sys/index.js';
+
+export const protocol = {
+  'kv.put': t.object({ key: t.string, value: t.string }),
+  'kv.get': t.object({ key: t.string }),
+  'kv.del': t.object({ key: t.string }),
+  'kv.add': t.object({ tag: t.string }),
+  'kv.show': t.object({ key: t.string }),
+  'kv.dump': t.object({}),
+} as const;
+
+export class Item {
+  constructor(
+    public text: string,
+    public hits: number,
+  ) {}
+
+  touch(): void {
+    this.hits++;
+  }
+
+  show(): string {
+    return `v3:${this.text}×${this.hits}`;
+  }
+}
+
+interface KvState {
+  ops: number;
+  entries: Map<string, Item>;
+  limit: number;
+}
+
+function put(s: KvState, key: string, value: string): Item | null {
+  const e = s.entries.get(key);
+  if (!e && s.entries.size >= s.limit) return null;
+  s.ops++;
+  if (e) {
+    e.text = value;
+    return e;
+  }
+  const fresh = new Item(value, 0);
+  s.entries.set(key, fresh);
+  return fresh;
+}
+
+export default defineServer<KvState, typeof protocol>({
+  protocol,
+  init: () => ({ ops: 0, entries: new Map(), limit: 1_000 }),
+  classes: { Item },
+  transfer: {
+    types: { Item: 'Entry' },
+    fields: { Item: { text: 'value' } },
+  },
+  handlers: {
+    'kv.put': (s, msg) => (put(s, msg.key, msg.value) ? ok({ ops: s.ops }) : err('ENOSPC', `more than ${s.limit} keys`)),
+    'kv.get': (s, msg) => {
+      const e = s.entries.get(msg.key);
+      if (!e) return err('ENOENT', msg.key);
+      e.touch();
+      return ok(e.text);
+    },
+    'kv.del': (s, msg) => {
+      s.ops++;
+      return ok(s.entries.delete(msg.key));
+    },
+    'kv.add': (s, msg, ctx) => {
+      const e = put(s, msg.tag, `added-${msg.tag}`);
+      if (!e) return err('ENOSPC', `more than ${s.limit} keys`);
+      e.touch();
+      return ok({ tag: msg.tag, ops: s.ops, inc: ctx.self.incarnation });
+    },
+    'kv.show': (s, msg) => {
+      const e = s.entries.get(msg.key);
+      return e ? ok(e.show()) : err('ENOENT', msg.key);
+    },
+    'kv.dump': (s) =>
+      ok({
+        entries: [...s.entries].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, e]) => [k, e.text, e.hits, e.show()]),
+        ops: s.ops,
+        limit: s.limit,
+        legacy: null,
+      }),
+  },
+});
