@@ -64,6 +64,48 @@ const INNER_BRIDGE = `(function (outer) {
   };
 })`;
 
+/**
+ * Web globals a program may expect that are not part of JavaScript itself, written in
+ * the program's own realm (the host's would hand it the host's Function): UTF-8
+ * TextEncoder/TextDecoder, and a console whose output goes to fds 1 and 2 through vfs.
+ */
+const INNER_GLOBALS = `
+  const enc = (str) => {
+    const out = [];
+    for (let i = 0; i < str.length; i++) {
+      let c = str.codePointAt(i);
+      if (c > 0xffff) i++;
+      if (c < 0x80) out.push(c);
+      else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+      else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+      else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    }
+    return Uint8Array.from(out);
+  };
+  const dec = (b) => {
+    let s = '';
+    for (let i = 0; i < b.length;) {
+      const c = b[i++];
+      let cp;
+      if (c < 0x80) cp = c;
+      else if (c >= 0xf0) cp = ((c & 7) << 18) | ((b[i++] & 63) << 12) | ((b[i++] & 63) << 6) | (b[i++] & 63);
+      else if (c >= 0xe0) cp = ((c & 15) << 12) | ((b[i++] & 63) << 6) | (b[i++] & 63);
+      else if (c >= 0xc0) cp = ((c & 31) << 6) | (b[i++] & 63);
+      else cp = 0xfffd;
+      s += String.fromCodePoint(cp);
+    }
+    return s;
+  };
+  class TextEncoder { get encoding() { return 'utf-8'; } encode(s = '') { return enc(String(s)); } }
+  class TextDecoder { get encoding() { return 'utf-8'; } decode(b) { return b ? dec(b instanceof Uint8Array ? b : new Uint8Array(b)) : ''; } }
+  const show = (a) => typeof a === 'string' ? a : (() => { try { return JSON.stringify(a); } catch { return String(a); } })();
+  const line = (fd) => (...a) => { sys.call('vfs', JSON.stringify({ type: 'vfs.write', fd }), enc(a.map(show).join(' ') + '\\n')); };
+  const console = Object.freeze({ log: line(1), info: line(1), warn: line(2), error: line(2) });
+  for (const [k, v] of [['TextEncoder', TextEncoder], ['TextDecoder', TextDecoder], ['console', console]]) {
+    Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true });
+  }
+`;
+
 const kernel = new KernelPort();
 let args: ProcessArgs;
 let inner: { settle(id: number, json: string, bytes: Uint8Array | null): void; signal(name: string): boolean };
@@ -151,6 +193,7 @@ function start(info: InitInfo): void {
       Object.defineProperty(globalThis, '__molt_sys', { value: sys });
       Object.defineProperty(globalThis, '__molt_argv', { value: Object.freeze(JSON.parse(argvJson)) });
       Object.defineProperty(globalThis, '__molt_env', { value: Object.freeze(JSON.parse(envJson)) });
+      ${INNER_GLOBALS}
     })`,
     context,
   ) as (sys: unknown, a: string, e: string) => void;

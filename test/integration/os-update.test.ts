@@ -14,7 +14,10 @@ const corpus = (server: string) => fileURLToPath(new URL(`../corpus/${server}/v2
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: unknown) => new TextDecoder().decode(b as Uint8Array);
 
-describe('live update of the OS servers under a file workload', () => {
+describe.each([
+  { root: 'tmpfs' as const, servers: ['vfs', 'tmpfs', 'pm', 'tty', 'bootfs'], back: ['vfs', 'tmpfs'] },
+  { root: 'mfs' as const, servers: ['vfs', 'mfs', 'disk', 'pm', 'tty'], back: ['vfs', 'pm'] },
+])('live update of the OS servers under a file workload (root on $root)', ({ root, servers, back }) => {
   let sys: TestSystem;
   const call = async <T = unknown>(to: string, msg: Record<string, unknown>) => {
     const r = await sys.kernel.call(to, msg as { type: string }, 60_000);
@@ -37,7 +40,7 @@ describe('live update of the OS servers under a file workload', () => {
     sys = await bootSystem({
       config: (c) => ({
         ...c,
-        services: [...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)), ...osServices({ root: 'tmpfs', init: null })],
+        services: [...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)), ...osServices({ root, init: null })],
       }),
     });
     const fd = await call<number>('vfs', { type: 'vfs.open', path: '/churn.ts', flags: 'w' });
@@ -46,22 +49,20 @@ describe('live update of the OS servers under a file workload', () => {
   });
   afterAll(() => sys.stop());
 
-  it('vfs, pm, tty, tmpfs and bootfs are updated and rolled back while the program runs; its files are as without updates', async () => {
+  it(`${servers.join(', ')} are updated (and ${back.join(', ')} rolled back) while the program runs; its files are as without updates`, async () => {
     const lines = 300;
     const pid = await call<number>('pm', { type: 'pm.spawn', path: '/churn.ts', argv: ['churn', String(lines), '/churn.log'] });
     const waited = call<{ pid: number; status: number }>('pm', { type: 'pm.wait', pid });
     const outcomes: string[] = [];
-    for (const server of ['vfs', 'tmpfs', 'pm', 'tty', 'bootfs']) {
+    for (const server of servers) {
       const up = await call<{ outcome: string; reason: string | null }>('rs', { type: 'rs.update', items: [{ label: server, source: corpus(server) }] });
       outcomes.push(`${server}:${up.outcome}${up.reason ? ` ${up.reason}` : ''}`);
     }
-    for (const server of ['vfs', 'tmpfs']) {
-      const back = await call<{ outcome: string; reason: string | null }>('rs', { type: 'rs.rollback', label: server });
-      outcomes.push(`${server}-back:${back.outcome}${back.reason ? ` ${back.reason}` : ''}`);
+    for (const server of back) {
+      const rolled = await call<{ outcome: string; reason: string | null }>('rs', { type: 'rs.rollback', label: server });
+      outcomes.push(`${server}-back:${rolled.outcome}${rolled.reason ? ` ${rolled.reason}` : ''}`);
     }
-    expect(outcomes).toEqual([
-      'vfs:committed', 'tmpfs:committed', 'pm:committed', 'tty:committed', 'bootfs:committed', 'vfs-back:committed', 'tmpfs-back:committed',
-    ]);
+    expect(outcomes).toEqual([...servers.map((x) => `${x}:committed`), ...back.map((x) => `${x}-back:committed`)]);
     expect(await waited).toEqual({ pid, status: 0 });
     const expected = Array.from({ length: lines }, (_, i) => `line ${i}\n`).join('');
     expect(await readAll('/churn.log')).toBe(expected);

@@ -8,18 +8,25 @@
 import type { Privileges } from '../../kernel/abi.js';
 import { DEFERRED, err, ok, type Ctx, type Handler, type Header, type Result } from '../../sys/index.js';
 import { SIGNALS, type PmRequest, type ProcInfo } from './protocol.js';
+import type { ProgramFile } from '../vfs/protocol.js';
 import type { PmState, Proc } from './state.js';
 
 type Req<K extends PmRequest['type']> = Extract<PmRequest, { type: K }>;
 
 const PROCESS_LIMITS = { memoryMb: 256, heartbeatMs: 250, hangMs: 2_000, initMs: 10_000 };
 
-/** What a process may send: root may also manage services (rs) and read/publish in ds. */
-function privilegesFor(uid: number): Privileges {
-  const base = ['vfs.*', 'pm.spawn', 'pm.wait', 'pm.kill', 'pm.getpid', 'pm.ps', 'tty.setfg', 'tty.info'];
-  return uid === 0
-    ? { to: ['vfs', 'pm', 'tty', 'rs', 'ds'], types: [...base, 'rs.*', 'ds.*'], kcalls: [] }
-    : { to: ['vfs', 'pm', 'tty', 'ds'], types: [...base, 'ds.retrieve', 'ds.lookup', 'ds.keys'], kcalls: [] };
+/**
+ * The programs that may manage services (talk to rs), when root runs them: the boot
+ * image's `service` (on the read-only /bin, so it cannot be replaced). Like a privileged
+ * binary in MINIX's system.conf, the right goes with the program, not the user alone.
+ */
+const SERVICE_MANAGERS = new Set(['/bin/service.ts']);
+
+/** What a process may send: the file, process and console servers; reads in ds; rs only as above. */
+function privilegesFor(uid: number, program: ProgramFile): Privileges {
+  const base = ['vfs.*', 'pm.spawn', 'pm.wait', 'pm.kill', 'pm.getpid', 'pm.ps', 'tty.setfg', 'tty.info', 'ds.retrieve', 'ds.lookup', 'ds.keys'];
+  if (uid === 0 && program.readonly && SERVICE_MANAGERS.has(program.path)) return { to: ['vfs', 'pm', 'tty', 'ds', 'rs'], types: [...base, 'rs.*'], kcalls: [] };
+  return { to: ['vfs', 'pm', 'tty', 'ds'], types: base, kcalls: [] };
 }
 
 /** The calling process's pid (0: a system caller). */
@@ -47,9 +54,9 @@ export interface SpawnSpec {
 export async function spawnProcess(state: PmState, spec: SpawnSpec, ctx: Ctx): Promise<Result<number>> {
   const parent = state.procs.get(spec.parent);
   const uid = parent?.uid ?? 0;
-  const file = await ctx.sendrec<Uint8Array>('vfs', { type: 'vfs.readfile', pid: spec.parent, path: spec.path });
+  const file = await ctx.sendrec<ProgramFile>('vfs', { type: 'vfs.readfile', pid: spec.parent, path: spec.path });
   if (!file.ok) return file;
-  const text = new TextDecoder().decode(file.value);
+  const text = new TextDecoder().decode(file.value.data);
   const pid = state.nextPid++;
   const label = `p${pid}`;
   const forked = await ctx.sendrec('vfs', { type: 'vfs.fork', parent: spec.parent, child: pid, fds: spec.fds, uid, ...(spec.cwd ? { cwd: spec.cwd } : {}) });
@@ -58,7 +65,7 @@ export async function spawnProcess(state: PmState, spec: SpawnSpec, ctx: Ctx): P
   state.procs.set(pid, proc);
   state.labels.set(label, pid);
   const r = await ctx.kcall<{ incarnation: number }>({
-    call: 'exec', label, name: spec.path, text, argv: spec.argv, env: spec.env, pid, privileges: privilegesFor(uid), limits: PROCESS_LIMITS,
+    call: 'exec', label, name: spec.path, text, argv: spec.argv, env: spec.env, pid, privileges: privilegesFor(uid, file.value), limits: PROCESS_LIMITS,
   });
   if (!r.ok) {
     state.procs.delete(pid);

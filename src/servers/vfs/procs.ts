@@ -7,7 +7,7 @@
 import { err, ok, type Ctx, type Handler, type Header } from '../../sys/index.js';
 import type { InodeAttrs } from '../mfs/protocol.js';
 import { release, retain, MAX_IO } from './fds.js';
-import { fsCall, procOf, resolvePath } from './paths.js';
+import { fsCall, joinPath, normalize, procOf, resolvePath } from './paths.js';
 import { MAX_FDS, type VfsRequest } from './protocol.js';
 import type { VfsState } from './state.js';
 
@@ -67,7 +67,9 @@ export const doReadfile: Handler<VfsState, Req<'vfs.readfile'>> = async (state, 
     out.set(c.value, at);
     at += c.value.length;
   }
-  return ok(out);
+  // Where it really is (pm decides what a program may do by it: /bin is the read-only image).
+  const path = joinPath(normalize(cwd, msg.path)!);
+  return ok({ data: out, path, server: r.value.mount.server, readonly: r.value.mount.readonly });
 };
 
 export const doTtydata: Handler<VfsState, Req<'vfs.ttydata'>> = async (state, msg, ctx) => {

@@ -42,6 +42,14 @@ export interface MountInfo {
 
 export const MAX_FDS = 64;
 
+/** What `vfs.readfile` answers: the bytes, the canonical path, and where it lives. */
+export interface ProgramFile {
+  data: Uint8Array;
+  path: string;
+  server: string;
+  readonly: boolean;
+}
+
 export const vfsProtocol = {
   'vfs.open': t.object({ path: t.string, flags: t.string, mode: t.optional(t.int) }),
   'vfs.close': t.object({ fd: t.int }),
@@ -83,7 +91,7 @@ export const vfsProtocol = {
   'vfs.fork': t.object({ parent: t.int, child: t.int, fds: t.array(t.array(t.int)), cwd: t.optional(t.string), uid: t.int }),
   /** A process ended: close its fds. */
   'vfs.exit': t.object({ pid: t.int }),
-  /** Read a whole file for pm (a program to exec), with `pid`'s cwd and rights. */
+  /** Read a whole file for pm (a program to exec), with `pid`'s cwd and rights → ProgramFile. */
   'vfs.readfile': t.object({ pid: t.int, path: t.string }),
 } as const;
 
