@@ -62,10 +62,14 @@ export async function main(argv: string[]): Promise<void> {
     .description('boot a system and attach the console (reads commands from stdin when it is not a terminal)')
     .addOption(homeOption())
     .option('--config <file>', 'boot configuration (JSON); default: the built-in boot image')
-    .action(async (opts: { home: string; config?: string }) => {
+    .option('--disk <file>', 'the disk image (default <home>/disk.img, created and formatted on first boot)')
+    .action(async (opts: { home: string; config?: string; disk?: string }) => {
       const config = await loadConfig(opts.config);
       const isTTY = Boolean(process.stdin.isTTY);
-      const kernel = new Kernel({ home: opts.home, config, console: { input: process.stdin, output: process.stdout, error: process.stderr, isTTY } });
+      const kernel = new Kernel({
+        home: opts.home, config, ...(opts.disk ? { disk: resolve(opts.disk) } : {}),
+        console: { input: process.stdin, output: process.stdout, error: process.stderr, isTTY },
+      });
       let ms: number;
       try {
         ms = await kernel.boot();
