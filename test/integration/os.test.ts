@@ -48,7 +48,7 @@ describe('vfs + pm + tmpfs + bootfs', () => {
       }),
     });
     await must(vfs('mkdir', { path: '/progs' }));
-    for (const p of ['writer.ts', 'upper.ts', 'sleeper.ts']) await install(p);
+    for (const p of ['writer.ts', 'upper.ts', 'sleeper.ts', 'trywrite.ts']) await install(p);
   });
   afterAll(() => sys.stop());
 
@@ -145,6 +145,20 @@ describe('vfs + pm + tmpfs + bootfs', () => {
     expect(await must(pm('wait', { pid: i }) as never)).toEqual({ pid: i, status: 130 });
     expect(await must(pm('wait', { pid: k }) as never)).toEqual({ pid: k, status: 137 });
     expect(await pm('kill', { pid: k, signal: 'TERM' })).toMatchObject({ ok: false, code: 'ESRCH' });
+  });
+
+  it('uids: root may run a program as another user, who may not write where it does not own', async () => {
+    await must(vfs('mkdir', { path: '/rootonly', mode: 0o755 }));
+    await must(vfs('mkdir', { path: '/shared', mode: 0o777 }));
+    const pid = (await must(pm('spawn', { path: '/progs/trywrite.ts', argv: ['trywrite', '/shared/report', '/rootonly/x', '/shared/mine'], uid: 1000 }) as never)) as number;
+    expect(await must(pm('wait', { pid }) as never)).toEqual({ pid, status: 0 });
+    expect((await get('/shared/report')).split('\n')).toEqual(['uid:1000', '/rootonly/x:EACCES', '/shared/mine:ok']);
+    expect(await must(vfs('stat', { path: '/shared/mine' }))).toMatchObject({ uid: 1000 });
+    // Root's own files are root's: a user's program cannot overwrite them.
+    await put('/shared/roots', 'r');
+    const pid2 = (await must(pm('spawn', { path: '/progs/trywrite.ts', argv: ['trywrite', '/shared/report2', '/shared/roots'], uid: 1000 }) as never)) as number;
+    await must(pm('wait', { pid: pid2 }) as never);
+    expect((await get('/shared/report2')).split('\n')).toEqual(['uid:1000', '/shared/roots:EACCES']);
   });
 
   it('a program that does not exist or does not build is an error for the caller, not a crash', async () => {

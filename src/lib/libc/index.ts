@@ -197,13 +197,18 @@ export interface SpawnOptions {
   /** [childFd, parentFd] pairs; default: 0, 1, 2 inherited. */
   fds?: Array<[number, number]>;
   cwd?: string;
+  /** Run as this user (root only). */
+  uid?: number;
 }
 
 const pm = <T>(type: string, fields: Record<string, unknown> = {}) => syscall<T>('pm', type, fields);
 
 /** Start a program (`argv[0]` is conventionally its name) → pid. */
 export const spawn = (path: string, args: string[], opts: SpawnOptions = {}) =>
-  pm<number>('pm.spawn', { path, argv: args, ...(opts.env ? { env: opts.env } : {}), ...(opts.fds ? { fds: opts.fds } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+  pm<number>('pm.spawn', {
+    path, argv: args, ...(opts.env ? { env: opts.env } : {}), ...(opts.fds ? { fds: opts.fds } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+  });
 /** Wait for a child to exit (-1: any) → its pid and exit status (128+n if ended by signal n). */
 export const wait = (pid = -1) => pm<{ pid: number; status: number }>('pm.wait', { pid });
 export const kill = (pid: number, signal: SignalName = 'TERM') => pm<null>('pm.kill', { pid, signal });

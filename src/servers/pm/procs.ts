@@ -48,12 +48,17 @@ export interface SpawnSpec {
   env: Record<string, string>;
   fds: Array<[number, number]>;
   cwd?: string;
+  /** The child's uid (default: the parent's). */
+  uid?: number;
 }
 
 /** 1. read the program (vfs), 2. give it its fds (vfs.fork), 3. start it (kernel exec). */
 export async function spawnProcess(state: PmState, spec: SpawnSpec, ctx: Ctx): Promise<Result<number>> {
   const parent = state.procs.get(spec.parent);
-  const uid = parent?.uid ?? 0;
+  const parentUid = parent?.uid ?? 0;
+  if (spec.uid !== undefined && spec.uid !== parentUid && parentUid !== 0) return err('EPERM', 'only root may run a program as another user');
+  if (spec.uid !== undefined && (spec.uid < 0 || spec.uid > 65535)) return err('EINVAL', `bad uid ${spec.uid}`);
+  const uid = spec.uid ?? parentUid;
   const file = await ctx.sendrec<ProgramFile>('vfs', { type: 'vfs.readfile', pid: spec.parent, path: spec.path });
   if (!file.ok) return file;
   const text = new TextDecoder().decode(file.value.data);
@@ -80,7 +85,9 @@ export async function spawnProcess(state: PmState, spec: SpawnSpec, ctx: Ctx): P
 export const doSpawn: Handler<PmState, Req<'pm.spawn'>> = async (state, msg, ctx) => {
   const parent = await callerPid(state, msg, ctx);
   const fds = (msg.fds as Array<[number, number]> | undefined) ?? [[0, 0], [1, 1], [2, 2]];
-  return spawnProcess(state, { parent, path: msg.path, argv: msg.argv, env: msg.env ?? {}, fds, ...(msg.cwd ? { cwd: msg.cwd } : {}) }, ctx);
+  return spawnProcess(state, {
+    parent, path: msg.path, argv: msg.argv, env: msg.env ?? {}, fds, ...(msg.cwd ? { cwd: msg.cwd } : {}), ...(msg.uid !== undefined ? { uid: msg.uid } : {}),
+  }, ctx);
 };
 
 /** A process ended (exit status, fault or KILL): zombie until its parent waits. */

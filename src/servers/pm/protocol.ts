@@ -29,6 +29,8 @@ export const pmProtocol = {
     env: t.optional(t.record(t.string)),
     fds: t.optional(t.array(t.array(t.int))),
     cwd: t.optional(t.string),
+    /** Run the child as this user (root only may choose another uid than its own). */
+    uid: t.optional(t.int),
   }),
   /** Wait for a child (`pid`, or -1 for any) to exit → { pid, status }. ECHILD if none. */
   'pm.wait': t.object({ pid: t.int }),

@@ -9,7 +9,7 @@ import { err, ok, type Ctx, type Handler, type Header, type Result } from '../..
 import type { Mount } from './state.js';
 import type { DirEntry, InodeAttrs, StatFs } from '../mfs/protocol.js';
 import { DEV_NULL, toStat } from './fds.js';
-import { fsCall, joinPath, mountOf, normalize, procOf, resolveParent, resolvePath } from './paths.js';
+import { fsCall, joinPath, mayChange, mountOf, normalize, procOf, resolveParent, resolvePath } from './paths.js';
 import type { DirEntryOut, VfsRequest } from './protocol.js';
 import type { VfsState } from './state.js';
 
@@ -32,6 +32,7 @@ async function writableParent(state: VfsState, msg: Header, path: string, ctx: C
   const p = await resolveParent(state, ctx, proc.cwd, path);
   if (!p.ok) return p;
   if (p.value.mount.readonly) return err('EPERM', `${p.value.path}: read-only file system`);
+  if (!mayChange(proc.uid, p.value.dirAttrs)) return err('EACCES', `${p.value.path}: permission denied`);
   return ok({ ...p.value, uid: proc.uid });
 }
 

@@ -7,7 +7,7 @@
  */
 import { DEFERRED, err, ok, type Ctx, type Handler, type Result } from '../../sys/index.js';
 import type { InodeAttrs } from '../mfs/protocol.js';
-import { fsCall, normalize, procOf, resolveParent, resolvePath } from './paths.js';
+import { fsCall, mayChange, normalize, procOf, resolveParent, resolvePath } from './paths.js';
 import { pipeRead, pipeWrite, endClosed } from './pipes.js';
 import { MAX_FDS, type Stat, type VfsRequest } from './protocol.js';
 import type { OpenFile, Proc, VfsState } from './state.js';
@@ -93,6 +93,7 @@ export const doOpen: Handler<VfsState, Req<'vfs.open'>> = async (state, msg, ctx
     const parent = await resolveParent(state, ctx, proc.cwd, msg.path);
     if (!parent.ok) return parent;
     if (parent.value.mount.readonly) return err('EPERM', `${parent.value.path}: read-only file system`);
+    if (!mayChange(proc.uid, parent.value.dirAttrs)) return err('EACCES', `${parent.value.path}: permission denied`);
     const made = await fsCall<InodeAttrs>(ctx, parent.value.mount.server, 'mfs.create', {
       dir: parent.value.dir, name: parent.value.name, kind: 'file', mode: msg.mode ?? 0o644, uid: proc.uid,
     });

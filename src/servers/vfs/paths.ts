@@ -92,7 +92,7 @@ export async function resolvePath(state: VfsState, ctx: Ctx, cwd: string, path: 
 }
 
 /** Resolve all but the last component: the directory an entry is made or removed in. */
-export async function resolveParent(state: VfsState, ctx: Ctx, cwd: string, path: string): Promise<Result<{ mount: Mount; dir: number; name: string; path: string }>> {
+export async function resolveParent(state: VfsState, ctx: Ctx, cwd: string, path: string): Promise<Result<{ mount: Mount; dir: number; dirAttrs: InodeAttrs; name: string; path: string }>> {
   const parts = normalize(cwd, path);
   if (!parts) return { ok: false, code: path.length > PATH_MAX ? 'ENAMETOOLONG' : 'EINVAL', message: 'bad path' };
   if (parts.length === 0) return { ok: false, code: 'EBUSY', message: '/ cannot be changed' };
@@ -103,5 +103,10 @@ export async function resolveParent(state: VfsState, ctx: Ctx, cwd: string, path
   if (!parent.ok) return parent;
   if (parent.value.attrs.kind !== 'dir') return { ok: false, code: 'ENOTDIR' };
   if (parent.value.mount !== mountOf(state, parts).mount) return { ok: false, code: 'EBUSY', message: `${full} is a mount point` };
-  return { ok: true, value: { mount: parent.value.mount, dir: parent.value.attrs.ino, name, path: full } };
+  return { ok: true, value: { mount: parent.value.mount, dir: parent.value.attrs.ino, dirAttrs: parent.value.attrs, name, path: full } };
+}
+
+/** May `uid` add or remove entries in a directory with these attributes? (root always; else owner or world-writable) */
+export function mayChange(uid: number, dir: InodeAttrs): boolean {
+  return uid === 0 || dir.uid === uid || (dir.mode & 0o002) !== 0;
 }
