@@ -221,7 +221,7 @@ export const ipc: Experiment = {
       const modes: Mode[] = canPin() ? ['pinned', 'unpinned'] : ['unpinned'];
       if (!modes.includes('pinned')) opts.log('ipc: cannot pin the process to one CPU here (Linux taskset needed): unpinned figures only');
       opts.log('ipc: booting a + b and the raw baseline workers');
-      sys = await scratch.boot({ services: SERVICES });
+      sys = await scratch.boot({ services: SERVICES, image: 'minimal' });
       raw = await RawWorkers.start();
 
       opts.log(`ipc: round trips (${p.roundTrips} per contender and mode in ${p.rounds} interleaved rounds, ${p.warmup} warm-up)`);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BootConfig, ServiceConfig } from '../../src/kernel/abi.js';
-import { defaultBootConfig } from '../../src/boot/image.js';
+import { defaultBootConfig, minimalBootConfig } from '../../src/boot/image.js';
 import { Kernel, type KernelOptions } from '../../src/kernel/kernel.js';
 
 /** Absolute path of a component fixture in bench/fixtures. */
@@ -49,9 +49,10 @@ export class BenchScratch {
    * Boot the default image plus `services`, timed from `new Kernel` to `boot()`
    * resolving. Options default to: private cache, no control socket, no console.
    */
-  async boot(opts: { services?: ServiceConfig[]; kernel?: Partial<KernelOptions> } = {}): Promise<BenchSystem> {
+  async boot(opts: { services?: ServiceConfig[]; kernel?: Partial<KernelOptions>; image?: 'default' | 'minimal' } = {}): Promise<BenchSystem> {
     const home = join(this.root, `home-${this.seq++}`);
-    const config: BootConfig = defaultBootConfig();
+    // 'minimal' (rs, ds, tty): a quiet system for measuring IPC and updates; 'default': the whole OS.
+    const config: BootConfig = opts.image === 'minimal' ? minimalBootConfig() : defaultBootConfig();
     config.services.push(...(opts.services ?? []));
     const t0 = performance.now();
     const kernel = new Kernel({ home, config, cacheDir: this.cacheDir, control: false, console: null, ...opts.kernel });
