@@ -169,7 +169,9 @@ export type Ctl =
   | { c: 'resume' }
   | { c: 'drain' }
   /** The system is shutting down: run the component's `stop` hook (e.g. make data durable). */
-  | { c: 'stop' };
+  | { c: 'stop' }
+  /** A new version before its transfer: run export/import/check on its own fresh state, discarding the result (JIT warm-up). */
+  | { c: 'warm'; meta: StateMeta };
 
 /** What `export` answers (the graph itself went over the port): messages that reached the frozen incarnation. */
 export interface ExportResult {

@@ -26,6 +26,7 @@ import { LoadError, Loader } from './loader.js';
 import { Trace } from './trace.js';
 import { claimHome } from './home.js';
 import { BuildError, VersionBuilder } from '../update/version.js';
+import type { StateMeta } from '../update/types.js';
 
 
 /** How long the components' stop hooks may take at shutdown. */
@@ -313,6 +314,10 @@ export class Kernel {
     const r = await ready;
     this.clock.clearTimeout(initTimer);
     if (!r.ok) return r;
+    // A new version for a live update: exercise its import and check code on its own fresh
+    // state now, so the transfer later (while requests are held) runs warm, not cold.
+    const meta = (loaded as { meta?: StateMeta }).meta;
+    if (kind === 'update' && meta) await inc.ctl({ c: 'warm', meta }, limits.initMs, this.clock);
     if (bind) this.bind(entry, inc);
     return { ok: true, value: { incarnation: inc.id, endpoint: entry.endpoint, version: loaded.version } };
   }

@@ -190,6 +190,15 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
       case 'drain':
         await whenTrue(() => inflight === 0);
         return { ok: true, value: null };
+      case 'warm':
+        try {
+          const graph = exportGraph(state);
+          const { state: copy } = importState(structuredClone(graph), ctl.meta, state, def.classes ?? {}, {});
+          checkState(copy, ctl.meta, def.classes ?? {});
+        } catch {
+          // a warm-up only: the real transfer reports any problem
+        }
+        return { ok: true, value: null };
       case 'stop':
         try {
           await def.stop?.(state as S, ctx);
