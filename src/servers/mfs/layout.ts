@@ -62,7 +62,7 @@ export interface Superblock extends Geometry {
   createdAt: number;
 }
 
-/** The geometry mkfs gives a disk of `blocks` blocks: one inode per 16 KiB, a journal of 1/16 (64..1024 blocks). */
+/** The geometry mkfs gives a disk of `blocks` blocks: one inode per 16 KiB, a journal of 1/16 (64..4096 blocks: up to 16 MiB per commit). */
 export function computeGeometry(blocks: number): Geometry {
   if (!Number.isSafeInteger(blocks) || blocks < MIN_BLOCKS || blocks > MAX_BLOCKS) {
     throw new RangeError(`a file system needs ${MIN_BLOCKS}..${MAX_BLOCKS} blocks (got ${blocks})`);
@@ -71,7 +71,7 @@ export function computeGeometry(blocks: number): Geometry {
   const inodeBitmapBlocks = Math.ceil(inodes / BITS_PER_BLOCK);
   const blockBitmapBlocks = Math.ceil(blocks / BITS_PER_BLOCK);
   const inodeTableBlocks = inodes / INODES_PER_BLOCK;
-  const journalBlocks = Math.min(Math.max(Math.floor(blocks / 16), 64), 1024);
+  const journalBlocks = Math.min(Math.max(Math.floor(blocks / 16), 64), 4096);
   const inodeBitmapStart = 1;
   const blockBitmapStart = inodeBitmapStart + inodeBitmapBlocks;
   const inodeTableStart = blockBitmapStart + blockBitmapBlocks;
