@@ -14,11 +14,13 @@ import { cpus, loadavg } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipc } from './ipc.js';
+import { update } from './update.js';
+import { fs } from './fs.js';
 import { formatReport, machineInfo, writeReport } from './lib/report.js';
 import type { Experiment, Report } from './lib/types.js';
 
 /** The registry, in the order `all` runs them. */
-const EXPERIMENTS: readonly Experiment[] = [ipc];
+const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs];
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
