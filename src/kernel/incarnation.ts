@@ -95,6 +95,11 @@ export class Incarnation {
     return `${this.label}#${this.id}`;
   }
 
+  /** A live-update control operation (export, import, warm …) is running: its own deadline governs it. */
+  get inControl(): boolean {
+    return this.ctls.size > 0;
+  }
+
   get alive(): boolean {
     return this.state.phase === 'starting' || this.state.phase === 'ready';
   }
