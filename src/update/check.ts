@@ -18,7 +18,10 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
   const errors: string[] = [];
   const knownProtos = new Set<unknown>([Object.prototype, null, ...Object.values(classes).map((c) => c.prototype)]);
   // (object, type name) pairs already checked: shared references and cycles are checked once.
-  const done = new Map<object, Set<string>>();
+  let done = new Map<object, Set<string>>();
+  // The first pass builds no path strings (most of the cost); a second one runs only to
+  // name the path of a violation it found.
+  let named = false;
 
   const check = (v: unknown, t: TypeMeta, path: string): string | null => {
     switch (t.k) {
@@ -46,9 +49,9 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
       }
       case 'array': {
         if (!Array.isArray(v)) return bad(path, t, v);
-        if (once(v, typeText(t))) return null;
+        if (once(v, keyOf(t))) return null;
         for (let i = 0; i < v.length; i++) {
-          const e = check(v[i], t.of, `${path}[${i}]`);
+          const e = check(v[i], t.of, named ? `${path}[${i}]` : path);
           if (e) return e;
         }
         return null;
@@ -57,27 +60,28 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
         if (!Array.isArray(v)) return bad(path, t, v);
         if (v.length < t.required || (!t.rest && v.length > t.items.length)) return `${path}: expected ${typeText(t)}, got ${v.length} elements`;
         for (let i = 0; i < v.length; i++) {
-          const e = check(v[i], i < t.items.length ? t.items[i]! : t.rest!, `${path}[${i}]`);
+          const e = check(v[i], i < t.items.length ? t.items[i]! : t.rest!, named ? `${path}[${i}]` : path);
           if (e) return e;
         }
         return null;
       }
       case 'map': {
         if (!(v instanceof Map)) return bad(path, t, v);
-        if (once(v, typeText(t))) return null;
+        if (once(v, keyOf(t))) return null;
         for (const [k, x] of v) {
-          const kp = typeof k === 'string' ? JSON.stringify(k) : String(k);
-          const e = check(k, t.key, `${path}.key(${kp})`) ?? check(x, t.value, `${path}.get(${kp})`);
+          const kp = named ? (typeof k === 'string' ? JSON.stringify(k) : String(k)) : '';
+          const e = check(k, t.key, named ? `${path}.key(${kp})` : path) ?? check(x, t.value, named ? `${path}.get(${kp})` : path);
           if (e) return e;
         }
         return null;
       }
       case 'set': {
         if (!(v instanceof Set)) return bad(path, t, v);
-        if (once(v, typeText(t))) return null;
+        if (once(v, keyOf(t))) return null;
         let i = 0;
         for (const x of v) {
-          const e = check(x, t.of, `${path}.item(${i++})`);
+          const e = check(x, t.of, named ? `${path}.item(${i})` : path);
+          i++;
           if (e) return e;
         }
         return null;
@@ -118,7 +122,7 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
       declared.add(f.name);
       const x = o[f.name];
       if (x === undefined && f.optional) continue;
-      const e = check(x, f.type, `${path}.${f.name}`);
+      const e = check(x, f.type, named ? `${path}.${f.name}` : path);
       if (e) return e;
     }
     for (const k of Object.keys(o)) {
@@ -127,7 +131,7 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
         if (typeof o[k] === 'function') return `${path}.${k}: a function cannot be part of the state`;
         continue; // extra data the type does not declare: allowed, but still checked for functions
       }
-      const e = check(o[k], index, `${path}.${k}`);
+      const e = check(o[k], index, named ? `${path}.${k}` : path);
       if (e) return e;
     }
     return null;
@@ -141,14 +145,14 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
     seen.add(v);
     if (v instanceof Map) {
       for (const [k, x] of v) {
-        const e = plainData(k, `${path}.key`, seen) ?? plainData(x, `${path}.get(${String(k)})`, seen);
+        const e = plainData(k, named ? `${path}.key` : path, seen) ?? plainData(x, named ? `${path}.get(${String(k)})` : path, seen);
         if (e) return e;
       }
       return null;
     }
     if (v instanceof Set) {
       for (const x of v) {
-        const e = plainData(x, `${path}.item`, seen);
+        const e = plainData(x, named ? `${path}.item` : path, seen);
         if (e) return e;
       }
       return null;
@@ -156,10 +160,18 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
     if (v instanceof Date || ArrayBuffer.isView(v)) return null;
     if (!Array.isArray(v) && !knownProtos.has(Object.getPrototypeOf(v))) return `${path}: ${foreign(Object.getPrototypeOf(v))} is not plain data`;
     for (const k of Object.keys(v)) {
-      const e = plainData((v as Record<string, unknown>)[k], `${path}.${k}`, seen);
+      const e = plainData((v as Record<string, unknown>)[k], named ? `${path}.${k}` : path, seen);
       if (e) return e;
     }
     return null;
+  };
+
+  /** A container type's text, computed once per type (it names what an object was checked as). */
+  const keys = new WeakMap<TypeMeta, string>();
+  const keyOf = (t: TypeMeta): string => {
+    let k = keys.get(t);
+    if (k === undefined) keys.set(t, (k = typeText(t)));
+    return k;
   };
 
   const once = (o: object, typeName: string): boolean => {
@@ -170,8 +182,13 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
     return false;
   };
 
-  const e = check(state, meta.root, 'state');
-  if (e) errors.push(e);
+  let e = check(state, meta.root, 'state');
+  if (e) {
+    named = true;
+    done = new Map();
+    e = check(state, meta.root, 'state') ?? e;
+    errors.push(e);
+  }
   return errors.slice(0, MAX_ERRORS);
 }
 

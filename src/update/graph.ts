@@ -109,8 +109,21 @@ const REFUSED: Array<[unknown, string]> = [
   [RegExp.prototype, 'a RegExp'],
 ];
 
-/** Old side: check the graph and tag class instances. */
+/**
+ * Old side: check the graph and tag class instances. The walk builds no path strings
+ * (they are most of its cost); only if something cannot cross does it walk again, with
+ * paths, to say where.
+ */
 export function exportGraph(root: unknown): ExportedGraph {
+  try {
+    return walkExport(root, false);
+  } catch (e) {
+    if (e instanceof UntransferableError) return walkExport(root, true); // throws again, naming the path
+    throw e;
+  }
+}
+
+function walkExport(root: unknown, withPaths: boolean): ExportedGraph {
   const classes: Array<[number, string]> = [];
   const objects = visit(
     root,
@@ -123,7 +136,7 @@ export function exportGraph(root: unknown): ExportedGraph {
       if (!name) throw new UntransferableError(path, 'an object of an anonymous class');
       classes.push([index, name]);
     },
-    true,
+    withPaths,
   );
   return { root, classes, objects };
 }
