@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<void> {
       } catch (e) {
         fail(`boot failed: ${(e as Error).message}`);
       }
-      if (isTTY) process.stderr.write(`Molt booted in ${ms.toFixed(0)} ms (home ${kernel.home}). Type help, or shutdown to stop.\n`);
+      if (isTTY) process.stderr.write(`Molt booted in ${ms.toFixed(0)} ms (home ${kernel.home}). Type help; exit or Ctrl-D stops the system.\n`);
       process.on('SIGINT', () => void kernel.shutdown(130));
       process.on('SIGTERM', () => void kernel.shutdown(143));
       process.exit(await kernel.exited);

@@ -1,8 +1,7 @@
 /**
  * The console device: the host's stdin/stdout as the kernel owns them. On a terminal
  * the device puts it in raw mode and passes characters as they are typed (the tty
- * server does the line discipline), translating output newlines to CR LF as a
- * terminal's output processing would; otherwise input arrives as whole lines.
+ * server does the line discipline); otherwise input arrives as whole lines.
  *
  * Entry points: `new ConsoleDevice(options, sink)`, `write`, `close`.
  */
@@ -63,7 +62,7 @@ export class ConsoleDevice {
 
   write(text: string, err = false): void {
     const out = err ? this.options.error ?? this.options.output : this.options.output;
-    out.write(this.raw ? text.replace(/\r?\n/g, '\r\n') : text);
+    out.write(text); // (libuv's raw mode keeps the terminal's own newline translation, ONLCR)
   }
 
   close(): void {

@@ -62,7 +62,7 @@ export const doInput: Handler<TtyState, Req<'console.input'>> = async (state, ms
       case '\n': {
         const line = state.edit;
         state.edit = '';
-        echo(ctx, '\r\n');
+        echo(ctx, '\n'); // the host terminal's output processing adds the CR
         await lineDone(state, line, ctx);
         break;
       }
@@ -78,7 +78,7 @@ export const doInput: Handler<TtyState, Req<'console.input'>> = async (state, ms
         state.edit = '';
         break;
       case '\x03': // ^C
-        echo(ctx, '^C\r\n');
+        echo(ctx, '^C\n');
         state.edit = '';
         if (state.foreground !== null) ctx.send('pm', { type: 'pm.kill', pid: state.foreground, signal: 'INT' });
         else if (state.mode === 'builtin') echo(ctx, 'molt# ');
