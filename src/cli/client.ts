@@ -7,7 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Result, TraceEvent } from '../kernel/abi.js';
-import type { ControlRequest, ControlResponse } from '../kernel/control.js';
+import { onLines, type ControlRequest, type ControlResponse } from '../kernel/control.js';
 
 export class NotRunning extends Error {
   override name = 'NotRunning';
@@ -29,24 +29,10 @@ function open(home: string): Promise<Socket> {
   });
 }
 
-function lines(sock: Socket, onLine: (l: string) => void): void {
-  let buf = '';
-  sock.setEncoding('utf8');
-  sock.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line) onLine(line);
-    }
-  });
-}
-
 export async function controlRequest(home: string, body: RequestBody): Promise<Result> {
   const sock = await open(home);
   return new Promise((resolve, reject) => {
-    lines(sock, (l) => {
+    onLines(sock, (l) => {
       const r = JSON.parse(l) as ControlResponse;
       if ('result' in r) {
         sock.destroy();
@@ -62,7 +48,7 @@ export async function controlRequest(home: string, body: RequestBody): Promise<R
 export async function controlStream(home: string, onEvent: (e: TraceEvent) => void, signal?: AbortSignal, onStart?: () => void): Promise<void> {
   const sock = await open(home);
   return new Promise((resolve) => {
-    lines(sock, (l) => {
+    onLines(sock, (l) => {
       const r = JSON.parse(l) as ControlResponse;
       if ('event' in r) onEvent(r.event);
       else onStart?.();

@@ -29,6 +29,21 @@ export interface SystemStatus {
   uptimeMs: number;
 }
 
+/** Call `onLine` with each non-blank line that arrives on the socket (the protocol's framing, both ends). */
+export function onLines(sock: Socket, onLine: (line: string) => void): void {
+  let buf = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim()) onLine(line);
+    }
+  });
+}
+
 /** Is something already answering on this socket path? */
 export function socketAlive(path: string): Promise<boolean> {
   return new Promise((resolveAlive) => {
@@ -59,17 +74,7 @@ export async function openControlSocket(kernel: Kernel, path: string): Promise<{
     sockets.add(sock);
     sock.on('close', () => sockets.delete(sock));
     sock.on('error', () => sock.destroy());
-    let buf = '';
-    sock.setEncoding('utf8');
-    sock.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.trim()) void handle(sock, line);
-      }
-    });
+    onLines(sock, (line) => void handle(sock, line));
   });
   const write = (sock: Socket, r: ControlResponse) => {
     if (!sock.destroyed) sock.write(JSON.stringify(r) + '\n');

@@ -33,6 +33,8 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
   let prepareGen = 0;
   let inflight = 0;
   const early: Message[] = [];
+  /** endpoint → label: a cache of a fact that never changes (not state). */
+  const labels = new Map<number, string>();
   const handlers = def.handlers as unknown as Record<string, (s: S, m: Message, c: Ctx) => HandlerResult | Promise<HandlerResult>>;
   const protocol = def.protocol as Protocol;
 
@@ -50,6 +52,14 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
       if (token.id) post({ op: 'reply', to: token.to, id: token.id, result: checked(result) });
     },
     now: () => Date.now(),
+    whois: async (endpoint) => {
+      const known = labels.get(endpoint);
+      if (known !== undefined) return known;
+      const r = await kernel.kcall<string>({ call: 'whois', endpoint });
+      if (!r.ok) return null;
+      labels.set(endpoint, r.value);
+      return r.value;
+    },
     get inflight() {
       return inflight;
     },

@@ -40,6 +40,8 @@ export interface Ctx {
   defer(msg: Header): ReplyToken;
   reply(token: ReplyToken, result: Result): void;
   now(): number;
+  /** The label behind an endpoint (a message's `from`), or null if there is none; cached (endpoints are never reused). */
+  whois(endpoint: Endpoint): Promise<string | null>;
   /** Handlers currently running (async ones count until they settle). */
   readonly inflight: number;
 }

@@ -157,7 +157,7 @@ export function importState(
         return v;
       case 'string':
         if (typeof v === 'string') return v;
-        if (typeof v === 'number' || typeof v === 'bigint') return note(owner, `${typeName(v)} → string`, String(v));
+        if (typeof v === 'number' || typeof v === 'bigint') return note(owner, `${typeof v} → string`, String(v));
         break;
       case 'number':
         if (typeof v === 'number') return v;
@@ -414,10 +414,6 @@ function sample<T>(a: T[]): T[] {
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Map) && !(v instanceof Set) && !(v instanceof Date) && !ArrayBuffer.isView(v);
-}
-
-function typeName(v: unknown): string {
-  return typeof v;
 }
 
 export function describe(v: unknown): string {

@@ -5,7 +5,7 @@
  *
  * Entry points: `new ConsoleDevice(options, sink)`, `write`, `close`.
  */
-import { createInterface, type Interface } from 'node:readline';
+import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 
 export interface ConsoleOptions {
@@ -22,7 +22,6 @@ export interface ConsoleSink {
 }
 
 export class ConsoleDevice {
-  private readonly rl: Interface | null;
   private closed = false;
 
   private readonly raw: boolean;
@@ -41,7 +40,6 @@ export class ConsoleDevice {
       input.on('end', () => {
         if (!this.closed) sink.eof();
       });
-      this.rl = null;
       this.detach = () => {
         input.off('data', onData);
         input.setRawMode!(false);
@@ -53,7 +51,6 @@ export class ConsoleDevice {
       rl.on('close', () => {
         if (!this.closed) sink.eof();
       });
-      this.rl = rl;
       this.detach = () => rl.close();
     }
   }

@@ -9,7 +9,7 @@ import type { PmState } from './state.js';
 
 export default defineServer<PmState, typeof pmProtocol>({
   protocol: pmProtocol,
-  init: () => ({ procs: new Map(), labels: new Map(), callers: new Map(), nextPid: 1, waits: [], initPid: null }),
+  init: () => ({ procs: new Map(), labels: new Map(), nextPid: 1, waits: [], initPid: null }),
   start: async (state, ctx) => {
     const init = ctx.self.args.init as string | undefined;
     if (!init) return;

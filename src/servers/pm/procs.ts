@@ -7,7 +7,7 @@
  */
 import type { Privileges } from '../../kernel/abi.js';
 import { DEFERRED, err, ok, type Ctx, type Handler, type Header, type Result } from '../../sys/index.js';
-import { SIGNALS, type PmRequest, type ProcInfo } from './protocol.js';
+import { SIGNALS, pidOfLabel, processLabel, type PmRequest, type ProcInfo } from './protocol.js';
 import type { ProgramFile } from '../vfs/protocol.js';
 import type { PmState, Proc } from './state.js';
 
@@ -30,15 +30,8 @@ function privilegesFor(uid: number, program: ProgramFile): Privileges {
 }
 
 /** The calling process's pid (0: a system caller). */
-async function callerPid(state: PmState, msg: Header, ctx: Ctx): Promise<number> {
-  let pid = state.callers.get(msg.from);
-  if (pid === undefined) {
-    const r = await ctx.kcall<string>({ call: 'whois', endpoint: msg.from });
-    const m = r.ok ? /^p(\d+)$/.exec(r.value) : null;
-    pid = m ? Number(m[1]) : 0;
-    state.callers.set(msg.from, pid);
-  }
-  return pid;
+async function callerPid(msg: Header, ctx: Ctx): Promise<number> {
+  return pidOfLabel(await ctx.whois(msg.from));
 }
 
 export interface SpawnSpec {
@@ -63,7 +56,7 @@ export async function spawnProcess(state: PmState, spec: SpawnSpec, ctx: Ctx): P
   if (!file.ok) return file;
   const text = new TextDecoder().decode(file.value.data);
   const pid = state.nextPid++;
-  const label = `p${pid}`;
+  const label = processLabel(pid);
   const forked = await ctx.sendrec('vfs', { type: 'vfs.fork', parent: spec.parent, child: pid, fds: spec.fds, uid, ...(spec.cwd ? { cwd: spec.cwd } : {}) });
   if (!forked.ok) return forked;
   const proc: Proc = { pid, ppid: spec.parent, uid, argv: spec.argv, label, incarnation: null, state: 'running', status: null, startedAt: ctx.now() };
@@ -83,7 +76,7 @@ export async function spawnProcess(state: PmState, spec: SpawnSpec, ctx: Ctx): P
 }
 
 export const doSpawn: Handler<PmState, Req<'pm.spawn'>> = async (state, msg, ctx) => {
-  const parent = await callerPid(state, msg, ctx);
+  const parent = await callerPid(msg, ctx);
   const fds = (msg.fds as Array<[number, number]> | undefined) ?? [[0, 0], [1, 1], [2, 2]];
   return spawnProcess(state, {
     parent, path: msg.path, argv: msg.argv, env: msg.env ?? {}, fds, ...(msg.cwd ? { cwd: msg.cwd } : {}), ...(msg.uid !== undefined ? { uid: msg.uid } : {}),
@@ -134,7 +127,6 @@ function wake(state: PmState, parent: number, ctx: Ctx): void {
 function reap(state: PmState, p: Proc): void {
   state.procs.delete(p.pid);
   state.labels.delete(p.label);
-  for (const [ep, pid] of state.callers) if (pid === p.pid) state.callers.delete(ep);
 }
 
 export const doKernelExit: Handler<PmState, Req<'kernel.exit'>> = async (state, msg, ctx) => {
@@ -153,7 +145,7 @@ export const doKernelFault: Handler<PmState, Req<'kernel.fault'>> = async (state
 };
 
 export const doWait: Handler<PmState, Req<'pm.wait'>> = async (state, msg, ctx) => {
-  const parent = await callerPid(state, msg, ctx);
+  const parent = await callerPid(msg, ctx);
   const children = [...state.procs.values()].filter((p) => p.ppid === parent && (msg.pid === -1 || p.pid === msg.pid));
   if (children.length === 0) return err('ECHILD', msg.pid === -1 ? 'no children' : `${msg.pid} is not a child of ${parent}`);
   const done = children.find((p) => p.state === 'zombie');
@@ -166,7 +158,7 @@ export const doWait: Handler<PmState, Req<'pm.wait'>> = async (state, msg, ctx) 
 };
 
 export const doKill: Handler<PmState, Req<'pm.kill'>> = async (state, msg, ctx) => {
-  const caller = await callerPid(state, msg, ctx);
+  const caller = await callerPid(msg, ctx);
   const target = state.procs.get(msg.pid);
   if (!target || target.state !== 'running') return err('ESRCH', `no process ${msg.pid}`);
   const uid = state.procs.get(caller)?.uid ?? 0;
@@ -181,7 +173,7 @@ export const doKill: Handler<PmState, Req<'pm.kill'>> = async (state, msg, ctx) 
 };
 
 export const doGetpid: Handler<PmState, Req<'pm.getpid'>> = async (state, msg, ctx) => {
-  const pid = await callerPid(state, msg, ctx);
+  const pid = await callerPid(msg, ctx);
   const p = state.procs.get(pid);
   return ok({ pid, ppid: p?.ppid ?? 0, uid: p?.uid ?? 0 });
 };

@@ -6,6 +6,14 @@
 import { t, type MessagesOf } from '../../sys/schema.js';
 
 export const SIGNALS = { INT: 2, KILL: 9, TERM: 15 } as const;
+
+/** A process runs under the kernel label `p<pid>`: the one place this convention is written. */
+export const processLabel = (pid: number): string => `p${pid}`;
+/** The pid of a process label, or 0 for any other label (a system caller). */
+export const pidOfLabel = (label: string | null): number => {
+  const m = label === null ? null : /^p(\d+)$/.exec(label);
+  return m ? Number(m[1]) : 0;
+};
 export type SignalName = keyof typeof SIGNALS;
 
 export interface ProcInfo {

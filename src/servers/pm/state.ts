@@ -21,8 +21,6 @@ export interface PmState {
   procs: Map<number, Proc>;
   /** label → pid. */
   labels: Map<string, number>;
-  /** endpoint → pid of callers seen (0: not a process). */
-  callers: Map<number, number>;
   nextPid: number;
   /** Parents waiting for a child: deferred replies. */
   waits: Array<{ parent: number; pid: number; token: ReplyToken }>;

@@ -8,7 +8,7 @@
 import { err, ok, type Ctx, type Handler, type Header, type Result } from '../../sys/index.js';
 import type { Mount } from './state.js';
 import type { DirEntry, InodeAttrs, StatFs } from '../mfs/protocol.js';
-import { DEV_NULL, toStat } from './fds.js';
+import { isDevNull, toStat } from './fds.js';
 import { fsCall, joinPath, mayChange, mountOf, normalize, procOf, resolveParent, resolvePath } from './paths.js';
 import type { DirEntryOut, VfsRequest } from './protocol.js';
 import type { VfsState } from './state.js';
@@ -17,7 +17,7 @@ type Req<K extends VfsRequest['type']> = Extract<VfsRequest, { type: K }>;
 
 export const doStat: Handler<VfsState, Req<'vfs.stat'>> = async (state, msg, ctx) => {
   const { proc } = await procOf(state, msg, ctx);
-  if (`/${(normalize(proc.cwd, msg.path) ?? []).join('/')}` === DEV_NULL) {
+  if (isDevNull(proc.cwd, msg.path)) {
     return ok({ dev: 'null', ino: 0, type: 'tty', mode: 0o666, uid: 0, size: 0, nlink: 1, mtime: 0, ctime: 0 });
   }
   const r = await resolvePath(state, ctx, proc.cwd, msg.path);

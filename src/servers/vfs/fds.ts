@@ -18,7 +18,7 @@ export const MAX_IO = 1 << 20;
 
 /** The null device, at /dev/null (vfs's own: no file system holds it). */
 export const DEV_NULL = '/dev/null';
-const isDevNull = (cwd: string, path: string) => {
+export const isDevNull = (cwd: string, path: string) => {
   const parts = normalize(cwd, path);
   return parts !== null && `/${parts.join('/')}` === DEV_NULL;
 };

@@ -19,7 +19,6 @@ export default defineServer<VfsState, typeof vfsProtocol>({
   protocol: vfsProtocol,
   init: (ctx) => ({
     procs: new Map(),
-    endpoints: new Map(),
     files: new Map(),
     nextFile: 1,
     pipes: new Map(),

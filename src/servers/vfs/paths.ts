@@ -7,19 +7,19 @@
 import type { Header, Result } from '../../sys/index.js';
 import type { Ctx } from '../../sys/index.js';
 import { ROOT_INO, type InodeAttrs } from '../mfs/protocol.js';
+import { pidOfLabel } from '../pm/protocol.js';
 import type { Mount, Proc, VfsState } from './state.js';
 
 export const PATH_MAX = 1024;
 
 /** The calling process (pid 0 stands for system callers: the host, tests, servers). */
 export async function procOf(state: VfsState, msg: Header, ctx: Ctx): Promise<{ pid: number; proc: Proc }> {
-  let pid = state.endpoints.get(msg.from);
-  if (pid === undefined) {
-    const r = await ctx.kcall<string>({ call: 'whois', endpoint: msg.from });
-    const m = r.ok ? /^p(\d+)$/.exec(r.value) : null;
-    pid = m ? Number(m[1]) : 0;
-    state.endpoints.set(msg.from, pid);
-  }
+  const pid = pidOfLabel(await ctx.whois(msg.from));
+  return { pid, proc: procFor(state, pid) };
+}
+
+/** A process's table, made on first use: pid 0 (the system) gets the console as fds 0–2. */
+export function procFor(state: VfsState, pid: number): Proc {
   let proc = state.procs.get(pid);
   if (!proc) {
     // A process pm has not announced, or a system caller: a minimal table on the console.
@@ -33,7 +33,7 @@ export async function procOf(state: VfsState, msg: Header, ctx: Ctx): Promise<{ 
     }
     state.procs.set(pid, proc);
   }
-  return { pid, proc };
+  return proc;
 }
 
 /** Absolute, normalised component list of `path` seen from `cwd`. */

@@ -7,7 +7,7 @@
 import { err, ok, type Ctx, type Handler, type Header } from '../../sys/index.js';
 import type { InodeAttrs } from '../mfs/protocol.js';
 import { release, retain, MAX_IO } from './fds.js';
-import { fsCall, joinPath, normalize, procOf, resolvePath } from './paths.js';
+import { fsCall, joinPath, normalize, procFor, resolvePath } from './paths.js';
 import { MAX_FDS, type VfsRequest } from './protocol.js';
 import type { VfsState } from './state.js';
 
@@ -17,14 +17,13 @@ type Req<K extends VfsRequest['type']> = Extract<VfsRequest, { type: K }>;
 const MAX_PROGRAM = 4 << 20;
 
 async function callerIs(msg: Header, label: string, ctx: Ctx): Promise<boolean> {
-  const r = await ctx.kcall<string>({ call: 'whois', endpoint: msg.from });
-  return r.ok && r.value === label;
+  return (await ctx.whois(msg.from)) === label;
 }
 
 export const doFork: Handler<VfsState, Req<'vfs.fork'>> = async (state, msg, ctx) => {
   if (!(await callerIs(msg, 'pm', ctx))) return err('EPERM', 'only pm creates processes');
   // The parent's table (pid 0: the system's own, on the console).
-  const p = state.procs.get(msg.parent) ?? (msg.parent === 0 ? (await procOf(state, { type: msg.type, id: 0, from: 1 }, ctx)).proc : null);
+  const p = msg.parent === 0 ? procFor(state, 0) : state.procs.get(msg.parent);
   if (!p) return err('ESRCH', `no process ${msg.parent}`);
   const fds: Array<number | null> = [];
   for (const pair of msg.fds) {
@@ -46,7 +45,6 @@ export const doExit: Handler<VfsState, Req<'vfs.exit'>> = async (state, msg, ctx
   const proc = state.procs.get(msg.pid);
   if (!proc) return ok(null);
   state.procs.delete(msg.pid);
-  for (const [ep, pid] of state.endpoints) if (pid === msg.pid) state.endpoints.delete(ep);
   for (const id of proc.fds) if (id !== null && id !== undefined) release(state, id, ctx);
   return ok(null);
 };

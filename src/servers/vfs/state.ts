@@ -40,8 +40,6 @@ export interface Proc {
 
 export interface VfsState {
   procs: Map<number, Proc>;
-  /** Endpoint → pid, learned from the kernel (labels `p<pid>`; anything else is pid 0). */
-  endpoints: Map<number, number>;
   files: Map<number, OpenFile>;
   nextFile: number;
   pipes: Map<number, Pipe>;
