@@ -48,6 +48,44 @@ export function osServices(opts: OsOptions): ServiceConfig[] {
   ];
 }
 
+/**
+ * The network stack: net makes the host-TCP kernel calls and pushes `net.event`s to
+ * whichever component owns a watched socket.
+ */
+export const NET: ServiceConfig = {
+  label: 'net',
+  source: 'src/servers/net/main.ts',
+  privileges: {
+    to: ['*'],
+    types: ['net.event'],
+    kcalls: ['tcp-listen', 'tcp-connect', 'tcp-write', 'tcp-end', 'tcp-close', 'tcp-pause', 'tcp-list', 'whois'],
+  },
+};
+
+/** CPU accounting and limits: reads the kernel's per-worker CPU figures, signals processes through pm. */
+export const SCHED: ServiceConfig = {
+  label: 'sched',
+  source: 'src/servers/sched/main.ts',
+  privileges: { to: ['pm'], types: ['pm.kill', 'pm.ps'], kcalls: ['cpu-usage', 'alarm', 'whois'] },
+};
+
+/** The Redis-protocol key-value daemon (started by /etc/rc with `service up kvd`). */
+export const KVD: ServiceConfig = {
+  label: 'kvd',
+  source: 'src/user/kvd/main.ts',
+  privileges: { to: ['net', 'vfs'], types: ['net.*', 'vfs.*'], kcalls: ['alarm'] },
+  limits: { memoryMb: 1024 },
+  args: { host: '127.0.0.1', port: 6380, dir: '/var/lib/kvd' },
+};
+
+/** The HTTP/1.1 static file server (started by /etc/rc with `service up httpd`). */
+export const HTTPD: ServiceConfig = {
+  label: 'httpd',
+  source: 'src/user/httpd/main.ts',
+  privileges: { to: ['net', 'vfs'], types: ['net.*', 'vfs.*'], kcalls: [] },
+  args: { host: '127.0.0.1', port: 8080, root: '/var/www' },
+};
+
 /** tty's privileges and arguments when it feeds processes (user mode). */
 export const TTY_USER: Pick<ServiceConfig, 'privileges' | 'args'> = {
   privileges: {

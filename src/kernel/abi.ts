@@ -142,6 +142,25 @@ export type KCall =
   | { call: 'disk-write'; block: number; data: Uint8Array }
   | { call: 'disk-flush' }
   | { call: 'shutdown'; code: number }
+  /**
+   * The host-TCP device (net's privilege). Host sockets stay in the kernel; a component
+   * holds only their handle numbers. Events come back to the caller's *label* as
+   * `kernel.tcp` messages (`TcpEvent`), so they are held, not lost, while that label is
+   * updated or restarted.
+   */
+  | { call: 'tcp-listen'; host: string; port: number; backlog?: number }
+  | { call: 'tcp-connect'; host: string; port: number }
+  | { call: 'tcp-write'; handle: number; data: Uint8Array }
+  /** Half-close: send FIN after what was written. */
+  | { call: 'tcp-end'; handle: number }
+  /** Close (a listener stops listening; a connection is destroyed). */
+  | { call: 'tcp-close'; handle: number }
+  /** Stop (or resume) reading from a connection: flow control when the reader is slow. */
+  | { call: 'tcp-pause'; handle: number; paused: boolean }
+  /** The handles the caller's label holds (a restarted net finds its connections again). */
+  | { call: 'tcp-list' }
+  /** CPU time of incarnations (busy event-loop ms, measured in each worker), for sched. */
+  | { call: 'cpu-usage'; labels?: string[] }
   /** Build a version: bundle + type metadata of its state (refused before anything runs). */
   | { call: 'build'; source: string; version?: string }
   /** Live update, step by step (rs's update manager drives these). */
@@ -158,6 +177,35 @@ export type KCallName = KCall['call'];
 
 /** When the old incarnation is ready to hand over its state (DESIGN.md §3, prepare). */
 export type PrepareMode = 'work-free' | 'request-free' | 'protocol-free' | 'state' | 'default';
+
+/** One host socket as the TCP device describes it. */
+export interface TcpHandleInfo {
+  handle: number;
+  kind: 'listener' | 'connection';
+  local: { host: string; port: number };
+  remote: { host: string; port: number } | null;
+}
+
+/**
+ * What the TCP device tells the label that owns a handle (message type `kernel.tcp`):
+ * a connection accepted on a listener, bytes received, the peer's end of stream, or the
+ * handle closed (with the host's error, if any).
+ */
+export type TcpEvent =
+  | { event: 'accept'; listener: number; handle: number; remote: { host: string; port: number }; local: { host: string; port: number } }
+  | { event: 'data'; handle: number; data: Uint8Array }
+  | { event: 'end'; handle: number }
+  | { event: 'closed'; handle: number; error?: string };
+
+/** What `cpu-usage` answers: one row per live incarnation asked for. */
+export interface CpuUsage {
+  label: string;
+  incarnation: number;
+  /** Busy event-loop time of its worker since it started (ms). */
+  activeMs: number;
+  /** Time since it started (ms). */
+  elapsedMs: number;
+}
 
 /** Kernel → component control operations of a live update. */
 export type Ctl =
@@ -277,6 +325,11 @@ export interface ServiceConfig {
 export interface BootConfig {
   rs: ServiceConfig;
   services: ServiceConfig[];
+  /**
+   * Services rs knows but does not start at boot (MINIX's system.conf entries for
+   * `service up`): daemons such as kvd and httpd, started by `/etc/rc` with `service up LABEL`.
+   */
+  daemons?: ServiceConfig[];
   /** The label that receives console input (`console.input` / `console.eof`). */
   console?: string;
   /** Defaults applied to every component's limits. */

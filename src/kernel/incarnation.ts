@@ -95,6 +95,15 @@ export class Incarnation {
     return `${this.label}#${this.id}`;
   }
 
+  /** Busy time of the worker's event loop since it started (ms): its CPU use, as sched accounts it. */
+  cpuActiveMs(): number {
+    try {
+      return this.worker.performance.eventLoopUtilization().active;
+    } catch {
+      return 0;
+    }
+  }
+
   /** A live-update control operation (export, import, warm …) is running: its own deadline governs it. */
   get inControl(): boolean {
     return this.ctls.size > 0;

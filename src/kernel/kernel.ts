@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   HOST, KERNEL,
-  type Address, type BootConfig, type EndpointInfo, type ErrCode, type ExportResult, type FaultKind, type InitKind,
+  type Address, type BootConfig, type CpuUsage, type EndpointInfo, type ErrCode, type ExportResult, type FaultKind, type InitKind,
   type KCall, type Limits, type Message, type Outgoing, type Privileges, type Result, type Up,
   type WireError,
 } from './abi.js';
@@ -745,6 +745,16 @@ export class Kernel {
       case 'disk-write':
       case 'disk-flush':
         return this.diskCall(k);
+      case 'cpu-usage': {
+        const want = Array.isArray(k.labels) ? new Set(k.labels.map(String)) : null;
+        const now = this.clock.now();
+        const rows: CpuUsage[] = [];
+        for (const i of this.incarnations.values()) {
+          if (!i.alive || (want && !want.has(i.label))) continue;
+          rows.push({ label: i.label, incarnation: i.id, activeMs: i.cpuActiveMs(), elapsedMs: now - i.startedAt });
+        }
+        return ok(rows);
+      }
       case 'console-info':
         return ok({ attached: this.options.console != null, isTTY: this.options.console?.isTTY ?? false });
       case 'shutdown':

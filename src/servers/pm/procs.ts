@@ -24,9 +24,10 @@ const SERVICE_MANAGERS = new Set(['/bin/service.ts']);
 
 /** What a process may send: the file, process and console servers; reads in ds; rs only as above. */
 function privilegesFor(uid: number, program: ProgramFile): Privileges {
-  const base = ['vfs.*', 'pm.spawn', 'pm.wait', 'pm.kill', 'pm.getpid', 'pm.ps', 'tty.setfg', 'tty.info', 'ds.retrieve', 'ds.lookup', 'ds.keys'];
-  if (uid === 0 && program.readonly && SERVICE_MANAGERS.has(program.path)) return { to: ['vfs', 'pm', 'tty', 'ds', 'rs'], types: [...base, 'rs.*'], kcalls: [] };
-  return { to: ['vfs', 'pm', 'tty', 'ds'], types: base, kcalls: [] };
+  const base = ['vfs.*', 'pm.spawn', 'pm.wait', 'pm.kill', 'pm.getpid', 'pm.ps', 'tty.setfg', 'tty.info', 'ds.retrieve', 'ds.lookup', 'ds.keys', 'net.*', 'sched.*'];
+  const to = ['vfs', 'pm', 'tty', 'ds', 'net', 'sched'];
+  if (uid === 0 && program.readonly && SERVICE_MANAGERS.has(program.path)) return { to: [...to, 'rs'], types: [...base, 'rs.*'], kcalls: [] };
+  return { to, types: base, kcalls: [] };
 }
 
 /** The calling process's pid (0: a system caller). */
