@@ -42,7 +42,7 @@ export function osServices(opts: OsOptions): ServiceConfig[] {
       label: 'pm',
       source: 'src/servers/pm/main.ts',
       // pm signals processes (any label) and reads programs / sets up fds through vfs.
-      privileges: { to: ['*'], types: ['vfs.readfile', 'vfs.fork', 'vfs.exit', 'tty.write', 'proc.signal'], kcalls: ['whois', 'exec', 'kill', 'shutdown'] },
+      privileges: { to: ['*'], types: ['vfs.readfile', 'vfs.fork', 'vfs.exit', 'tty.write', 'proc.signal', 'net.exit'], kcalls: ['whois', 'exec', 'kill', 'shutdown'] },
       ...(opts.init ? { args: { init: opts.init } } : {}),
     },
   ];
@@ -58,7 +58,7 @@ export const NET: ServiceConfig = {
   privileges: {
     to: ['*'],
     types: ['net.event'],
-    kcalls: ['tcp-listen', 'tcp-connect', 'tcp-write', 'tcp-end', 'tcp-close', 'tcp-pause', 'tcp-list', 'whois'],
+    kcalls: ['tcp-listen', 'tcp-connect', 'tcp-write', 'tcp-end', 'tcp-close', 'tcp-pause', 'tcp-list', 'whois', 'alarm'],
   },
 };
 

@@ -18,6 +18,7 @@ import {
 } from './abi.js';
 import { realClock, type Clock } from './clock.js';
 import { ConsoleDevice, type ConsoleOptions } from './devices/console.js';
+import { TcpDevice, TcpError } from './devices/tcp.js';
 import { DiskDevice, DiskError } from './devices/disk.js';
 import { BootImageDevice } from './devices/boot-image.js';
 import { EndpointTable, typeMatches, type EndpointEntry, type Envelope } from './endpoints.js';
@@ -93,6 +94,12 @@ export class Kernel {
   private readonly parked = new Map<number, Message[]>();
   private consoleDevice: ConsoleDevice | null = null;
   private diskDevice: DiskDevice | null = null;
+  /** Host sockets: events go to the owning label (held while it is updated or restarted). */
+  private readonly tcpDevice = new TcpDevice({
+    event: (owner, ev) => {
+      if (this.running) this.kernelSend(owner, { type: 'kernel.tcp', ...ev });
+    },
+  });
   /** The boot image's programs (/bin), read-only. */
   private readonly bootImage = new BootImageDevice(join(PACKAGE_ROOT, 'src', 'user', 'bin'));
   private control: { close(): Promise<void> } | null = null;
@@ -207,6 +214,7 @@ export class Kernel {
     await Promise.all([...this.incarnations.values()].map((inc) => inc.stop()));
     await this.versions.close();
     await this.diskDevice?.close();
+    this.tcpDevice.closeAll();
     await this.control?.close();
     await this.homeLock?.release();
     this.phase = 'stopped';
@@ -745,6 +753,14 @@ export class Kernel {
       case 'disk-write':
       case 'disk-flush':
         return this.diskCall(k);
+      case 'tcp-listen':
+      case 'tcp-connect':
+      case 'tcp-write':
+      case 'tcp-end':
+      case 'tcp-close':
+      case 'tcp-pause':
+      case 'tcp-list':
+        return this.tcpCall(inc.label, k);
       case 'cpu-usage': {
         const want = Array.isArray(k.labels) ? new Set(k.labels.map(String)) : null;
         const now = this.clock.now();
@@ -849,6 +865,35 @@ export class Kernel {
       }
       default:
         return { ok: false, code: 'ENOSYS', message: `unknown kernel call ${(k as { call: string }).call}` };
+    }
+  }
+
+  private async tcpCall(owner: string, k: Extract<KCall, { call: `tcp-${string}` }>): Promise<Result> {
+    const tcp = this.tcpDevice;
+    try {
+      switch (k.call) {
+        case 'tcp-listen':
+          return ok(await tcp.listen(owner, String(k.host), k.port, k.backlog));
+        case 'tcp-connect':
+          return ok(await tcp.connect(owner, String(k.host), k.port));
+        case 'tcp-write':
+          if (!(k.data instanceof Uint8Array)) return { ok: false, code: 'EINVAL', message: 'tcp-write: data must be bytes' };
+          tcp.write(owner, k.handle, k.data);
+          return ok(k.data.length);
+        case 'tcp-end':
+          tcp.end(owner, k.handle);
+          return ok(null);
+        case 'tcp-close':
+          tcp.close(owner, k.handle);
+          return ok(null);
+        case 'tcp-pause':
+          tcp.pause(owner, k.handle, k.paused === true);
+          return ok(null);
+        case 'tcp-list':
+          return ok(tcp.list(owner));
+      }
+    } catch (e) {
+      return { ok: false, code: e instanceof TcpError ? e.code : 'EIO', message: (e as Error).message };
     }
   }
 

@@ -200,3 +200,25 @@ export const setForeground = (pid: number) => syscall<null>('tty', 'tty.setfg', 
 
 /** Call a system service directly (e.g. `service` talks to rs): → its value. */
 export const call = syscall;
+
+// ── sockets (net) ──
+export type { Readiness, SockAddr, SockInfo } from '../../servers/net/protocol.js';
+import type { Readiness, SockAddr, SockInfo } from '../../servers/net/protocol.js';
+const net = <T>(type: string, fields: Record<string, unknown> = {}, data?: Uint8Array) => syscall<T>('net', type, fields, data);
+/** A new TCP socket (a number net hands out; only this process may use it). */
+export const socket = () => net<number>('net.socket');
+export const bind = (sock: number, host: string, port: number) => net<null>('net.bind', { sock, host, port });
+/** Listen (binding 127.0.0.1 on an ephemeral port if unbound) → the port. */
+export const listen = (sock: number, backlog = 128) => net<number>('net.listen', { sock, backlog });
+/** Wait for a connection → its socket and the peer's address. */
+export const accept = (sock: number, opts: { nonblock?: boolean } = {}) => net<{ sock: number; remote: SockAddr }>('net.accept', { sock, ...opts });
+export const connect = (sock: number, host: string, port: number) => net<{ local: SockAddr; remote: SockAddr }>('net.connect', { sock, host, port });
+/** Send bytes (or UTF-8 text) → bytes sent. */
+export const sendTo = (sock: number, data: string | Uint8Array) => net<number>('net.send', { sock }, typeof data === 'string' ? encodeUtf8(data) : data);
+/** Receive up to `max` bytes; empty at end of stream; waits for data unless `nonblock`. */
+export const recv = (sock: number, max = 65536, opts: { nonblock?: boolean } = {}) => net<Uint8Array>('net.recv', { sock, max, ...opts });
+export const shutdown = (sock: number) => net<null>('net.shutdown', { sock });
+export const closeSocket = (sock: number) => net<null>('net.close', { sock });
+/** The sockets of `socks` that are ready now, waiting up to `timeoutMs` (-1: no limit) for one. */
+export const select = (socks: number[], timeoutMs = -1) => net<Readiness[]>('net.select', { socks, timeoutMs });
+export const netstat = () => net<SockInfo[]>('net.list');

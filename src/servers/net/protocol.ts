@@ -89,6 +89,9 @@ export const netProtocol = {
   /** From pm: process `label` ended; close its sockets. */
   'net.exit': t.object({ label: t.string }),
 
+  /** A select's timeout (an alarm net set). */
+  'clock.alarm': t.object({ tag: t.string }),
+
   // ── from the kernel's TCP device ──
   'kernel.tcp': t.object({ event: t.string, handle: t.int, listener: t.optional(t.int), data: t.optional(t.any), remote: t.optional(t.any), local: t.optional(t.any), error: t.optional(t.string) }),
 } as const;

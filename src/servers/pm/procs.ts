@@ -93,6 +93,8 @@ async function finish(state: PmState, pid: number, status: number, note: string 
   proc.incarnation = null;
   if (note) ctx.send('tty', { type: 'tty.write', data: new TextEncoder().encode(`${proc.argv[0] ?? proc.label}[${pid}]: ${note}\n`) });
   await ctx.sendrec('vfs', { type: 'vfs.exit', pid });
+  // Its sockets close (a system without net refuses this one-way message: nothing to do).
+  ctx.send('net', { type: 'net.exit', label: proc.label });
   // Orphans go to init (or, without one, are reaped when they end).
   for (const p of state.procs.values()) if (p.ppid === pid) p.ppid = state.initPid ?? 0;
   if (pid === state.initPid) {

@@ -1,0 +1,86 @@
+/**
+ * net: events from the kernel's TCP device (`kernel.tcp`) — a connection accepted on a
+ * listener, bytes received, the peer's end of stream, a closed handle. Each becomes
+ * either a `net.event` pushed to a watching owner, or queued data that answers blocked
+ * callers (`wake`).
+ *
+ * Entry point: `doTcpEvent`.
+ */
+import { err, ok, type Handler } from '../../sys/index.js';
+import type { NetRequest, SockAddr } from './protocol.js';
+import { emit, newSock, SOCK_RX_MAX, wake } from './sockets.js';
+import type { NetState } from './state.js';
+
+type Req<K extends NetRequest['type']> = Extract<NetRequest, { type: K }>;
+
+export const doTcpEvent: Handler<NetState, Req<'kernel.tcp'>> = (state, msg, ctx) => {
+  if (msg.from !== 0) return err('EPERM', 'only the kernel reports TCP events');
+  switch (msg.event) {
+    case 'accept': {
+      const lid = msg.listener === undefined ? undefined : state.byHandle.get(msg.listener);
+      const listener = lid === undefined ? undefined : state.socks.get(lid);
+      if (!listener || listener.state !== 'listening' || listener.pending.length >= listener.backlog) {
+        // Nobody listens any more (closed meanwhile), or the backlog is full: refuse it.
+        void ctx.kcall({ call: 'tcp-close', handle: msg.handle });
+        return ok(null);
+      }
+      const conn = newSock(state, listener.owner, listener.ownerLabel);
+      conn.state = 'connected';
+      conn.handle = msg.handle;
+      conn.local = msg.local as SockAddr;
+      conn.remote = msg.remote as SockAddr;
+      state.byHandle.set(msg.handle, conn.id);
+      if (listener.watched) {
+        conn.watched = true;
+        emit(listener, { kind: 'accept', conn: conn.id, remote: conn.remote }, ctx);
+      } else {
+        listener.pending.push(conn.id);
+        wake(state, listener, ctx);
+      }
+      return ok(null);
+    }
+    case 'data': {
+      const s = sockOf(state, msg.handle);
+      if (!s || !(msg.data instanceof Uint8Array)) return ok(null);
+      s.rxBytes += msg.data.length;
+      if (s.watched) {
+        emit(s, { kind: 'data', data: msg.data }, ctx);
+        return ok(null);
+      }
+      s.rx.push(msg.data);
+      s.rxQueued += msg.data.length;
+      if (!s.paused && s.rxQueued >= SOCK_RX_MAX) {
+        s.paused = true;
+        void ctx.kcall({ call: 'tcp-pause', handle: msg.handle, paused: true });
+      }
+      wake(state, s, ctx);
+      return ok(null);
+    }
+    case 'end': {
+      const s = sockOf(state, msg.handle);
+      if (!s) return ok(null);
+      s.rxEnded = true;
+      if (s.watched) emit(s, { kind: 'end' }, ctx);
+      else wake(state, s, ctx);
+      return ok(null);
+    }
+    case 'closed': {
+      const s = sockOf(state, msg.handle);
+      state.byHandle.delete(msg.handle);
+      if (!s) return ok(null);
+      s.handle = null;
+      s.state = 'closed';
+      if (msg.error) s.error = msg.error;
+      if (s.watched) emit(s, { kind: 'close', ...(msg.error ? { error: msg.error } : {}) }, ctx);
+      else wake(state, s, ctx);
+      return ok(null);
+    }
+    default:
+      return err('EINVAL', `unknown TCP event ${msg.event}`);
+  }
+};
+
+function sockOf(state: NetState, handle: number) {
+  const id = state.byHandle.get(handle);
+  return id === undefined ? undefined : state.socks.get(id);
+}
