@@ -13,7 +13,7 @@ import { defaultBootConfig, resolveBootConfig, type BootConfigFile } from '../bo
 import { formatServiceTable } from '../lib/table.js';
 import type { ServiceRow, UpdateResult } from '../servers/rs/protocol.js';
 import { formatHistory, formatUpdateResult, updateExitCode } from '../lib/update-format.js';
-import { parseBlock, parseItems } from '../lib/service-args.js';
+import { parseBlock, parseDaemonArgs, parseItems } from '../lib/service-args.js';
 import { controlRequest, controlStream, NotRunning } from './client.js';
 
 const homeOption = () =>
@@ -103,6 +103,33 @@ export async function main(argv: string[]): Promise<void> {
       const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.restart', label } });
       if (!r.ok) failed(r);
       process.stdout.write(`restarted ${label}\n`);
+    });
+
+  service
+    .command('up')
+    .description('start a daemon the boot configuration lists (e.g. kvd, httpd), as /etc/rc does')
+    .argument('<label>', 'the daemon')
+    .argument('[args...]', 'KEY=VALUE arguments overriding its defaults (e.g. port=6390)')
+    .addOption(homeOption())
+    .action(async (label: string, args: string[], opts: { home: string }) => {
+      const parsed = parseDaemonArgs(args);
+      if ('error' in parsed) {
+        process.stderr.write(`error: ${parsed.error}\n`);
+        process.exit(1);
+      }
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.up', label, args: parsed.args } });
+      if (!r.ok) failed(r);
+      process.stdout.write(`${label} is up\n`);
+    });
+  service
+    .command('down')
+    .description('stop a daemon (it makes its data durable first); its callers then get EDEADEP')
+    .argument('<label>', 'the daemon')
+    .addOption(homeOption())
+    .action(async (label: string, opts: { home: string }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.down', label } });
+      if (!r.ok) failed(r);
+      process.stdout.write(`${label} is down\n`);
     });
 
   service

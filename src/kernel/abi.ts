@@ -169,8 +169,11 @@ export type KCall =
   /** Rebind every endpoint of an update (a batch) at once: all, or — if any new incarnation is not ready — none. */
   | { call: 'update-commit'; steps: Array<{ label: string; from: number; to: number }> }
   | { call: 'update-abort'; label: string; from: number; to: number | null }
-  /** End an incarnation; with `drainMs`, first let its handlers in flight finish (bounded). */
-  | { call: 'retire'; incarnation: number; drainMs: number }
+  /**
+   * End an incarnation; with `drainMs`, first let its handlers in flight finish (bounded);
+   * with `stop`, first run its `stop` hook (make data durable), as at shutdown.
+   */
+  | { call: 'retire'; incarnation: number; drainMs: number; stop?: boolean }
   /** Record a phase of an update in the trace (rs's update manager). */
   | { call: 'update-event'; label: string; update: number; phase: string; status: 'start' | 'end'; detail?: string };
 export type KCallName = KCall['call'];

@@ -860,6 +860,7 @@ export class Kernel {
         const inc = this.incarnations.get(k.incarnation);
         if (!inc) return { ok: false, code: 'ESRCH', message: `no incarnation #${k.incarnation}` };
         if (k.drainMs > 0) await inc.ctl({ c: 'drain' }, k.drainMs, this.clock);
+        if (k.stop === true) await inc.ctl({ c: 'stop' }, STOP_MS, this.clock);
         await inc.stop();
         return ok(null);
       }

@@ -121,3 +121,19 @@ export function parseItems(words: string[], batch: boolean, resolvePath: (p: str
   }
   return items.length > 0 ? items : { error: UPDATE_USAGE };
 }
+
+/**
+ * `service up LABEL KEY=VALUE …`: a daemon's argument overrides. Numbers stay numbers
+ * (`port=6390`), `true`/`false` booleans, the rest strings.
+ */
+export function parseDaemonArgs(words: readonly string[]): { args: Record<string, unknown> } | { error: string } {
+  const args: Record<string, unknown> = {};
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    if (eq <= 0) return { error: `expected KEY=VALUE, got '${w}'` };
+    const key = w.slice(0, eq);
+    const v = w.slice(eq + 1);
+    args[key] = /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v === 'true' ? true : v === 'false' ? false : v;
+  }
+  return { args };
+}

@@ -4,4 +4,4 @@
  */
 export { formatDuration, formatServiceTable, formatTable } from '../table.js';
 export { formatHistory, formatUpdateResult, updateExitCode } from '../update-format.js';
-export { parseUpdateArgs, splitWords, UPDATE_USAGE } from '../service-args.js';
+export { parseDaemonArgs, parseUpdateArgs, splitWords, UPDATE_USAGE } from '../service-args.js';

@@ -5,6 +5,7 @@
 import { defineServer } from '../../sys/index.js';
 import { rsProtocol } from './protocol.js';
 import { bootImage, doAlarm, doFault, doRestart, rebuildFromKernel } from './reincarnate.js';
+import { doDown, doUp } from './daemons.js';
 import { doList } from './list.js';
 import { doHistory, doRollback, doUpdate, finishSelfUpdate } from './update.js';
 import type { RsState } from './state.js';
@@ -28,6 +29,8 @@ export default defineServer({
     'rs.update': doUpdate,
     'rs.rollback': doRollback,
     'rs.history': doHistory,
+    'rs.up': doUp,
+    'rs.down': doDown,
   },
   transfer: {
     afterTransfer: (state, _report, ctx) => finishSelfUpdate(state, ctx),

@@ -31,6 +31,10 @@ export const rsProtocol = {
   }),
   /** `service rollback <label>`: back to the previous version, through the same transfer. */
   'rs.rollback': t.object({ label: t.string }),
+  /** `service up <label>`: start a daemon the boot configuration lists (`daemons`), with extra `args`. */
+  'rs.up': t.object({ label: t.string, args: t.optional(t.record(t.any)) }),
+  /** `service down <label>`: stop a daemon (its stop hook runs first); its callers then get EDEADEP. */
+  'rs.down': t.object({ label: t.string }),
   /** `service history <label>`. */
   'rs.history': t.object({ label: t.string }),
 } as const;

@@ -60,7 +60,7 @@ export async function bootImage(state: RsState, ctx: Ctx): Promise<void> {
 
 /** Spawn an incarnation of `rec` and bind it; on failure, back off or give up. */
 /** Returns whether the service is now running. */
-async function startService(state: RsState, rec: ServiceRecord, ctx: Ctx, kind: 'fresh' | 'restart'): Promise<boolean> {
+export async function startService(state: RsState, rec: ServiceRecord, ctx: Ctx, kind: 'fresh' | 'restart'): Promise<boolean> {
   const r = await ctx.kcall<{ incarnation: number; endpoint: number; version: string }>({
     call: 'spawn', label: rec.label, source: rec.source, kind, bind: true,
     privileges: rec.privileges, limits: rec.limits, args: rec.args,
@@ -157,7 +157,8 @@ export async function rebuildFromKernel(state: RsState, ctx: Ctx): Promise<void>
   state.booted = true;
   selfRecord(state, ctx);
   const byLabel = new Map(eps.value.map((e) => [e.label, e]));
-  for (const svc of info.value.services) {
+  const daemons = (info.value.daemons ?? []).filter((d) => byLabel.get(d.label)?.status === 'bound');
+  for (const svc of [...info.value.services, ...daemons]) {
     const rec = recordFor(svc);
     const e = byLabel.get(svc.label);
     state.services.set(svc.label, rec);

@@ -4,6 +4,7 @@
  *
  *   service list [--json]
  *   service restart LABEL
+ *   service up LABEL [KEY=VALUE…] | service down LABEL
  *   service update LABEL FILE.ts | --batch LABEL=FILE.ts … [--prepare MODE] [--state 'EXPR']
  *                  [--block LABEL[:TYPE],…] [--maxtime MS] [--init-maxtime MS] [--dry-run] [--json]
  *   service rollback LABEL [--json]
@@ -18,11 +19,13 @@
  * Entry points: default `main(argv)`; `parseServiceArgs`, `SERVICE_USAGE`.
  */
 import { call, eprint, print, SysError } from 'libc';
-import { formatHistory, formatServiceTable, formatUpdateResult, parseUpdateArgs, updateExitCode } from 'libc/format';
+import { formatHistory, formatServiceTable, formatUpdateResult, parseDaemonArgs, parseUpdateArgs, updateExitCode } from 'libc/format';
 
 export const SERVICE_USAGE = `usage: service COMMAND
   list [--json]                 components: label, endpoint, incarnation, version, status, restarts, uptime, messages
   restart LABEL                 end a component's incarnation and start a fresh one
+  up LABEL [KEY=VALUE…]         start a daemon the boot configuration lists (kvd, httpd), with argument overrides
+  down LABEL                    stop a daemon (its data made durable first)
   update LABEL FILE.ts [options]
   update --batch LABEL=FILE.ts … [options]
                                 live-update components; options: --prepare work-free|request-free|protocol-free|state,
@@ -38,6 +41,8 @@ export type ServicePlan =
   | { verb: 'help' }
   | { verb: 'list'; json: boolean }
   | { verb: 'restart'; label: string }
+  | { verb: 'up'; label: string; args: Record<string, unknown> }
+  | { verb: 'down'; label: string }
   | { verb: 'update'; request: UpdateRequest; json: boolean }
   | { verb: 'rollback' | 'history'; label: string; json: boolean }
   | { verb: 'error'; message: string; status: number };
@@ -81,6 +86,19 @@ export function parseServiceArgs(args: readonly string[]): ServicePlan {
       const label = oneLabel();
       return typeof label === 'string' ? { verb: 'restart', label } : label;
     }
+    case 'up': {
+      if (json) return err("error: unknown option '--json'");
+      const [label, ...kv] = rest;
+      if (label === undefined || label.startsWith('-')) return err(label ? `error: unknown option '${label}'` : "error: missing required argument 'label'");
+      const parsed = parseDaemonArgs(kv);
+      if ('error' in parsed) return err(`error: ${parsed.error}`);
+      return { verb: 'up', label, args: parsed.args };
+    }
+    case 'down': {
+      if (json) return err("error: unknown option '--json'");
+      const label = oneLabel();
+      return typeof label === 'string' ? { verb: 'down', label } : label;
+    }
     case 'rollback':
     case 'history': {
       const label = oneLabel();
@@ -116,6 +134,14 @@ export default async function main(argv: readonly string[]): Promise<number> {
       case 'restart':
         await call('rs', 'rs.restart', { label: plan.label });
         await say(`restarted ${plan.label}\n`);
+        return 0;
+      case 'up':
+        await call('rs', 'rs.up', { label: plan.label, args: plan.args });
+        await say(`${plan.label} is up\n`);
+        return 0;
+      case 'down':
+        await call('rs', 'rs.down', { label: plan.label });
+        await say(`${plan.label} is down\n`);
         return 0;
       case 'update':
       case 'rollback': {
