@@ -263,6 +263,7 @@ export type Up =
   | { op: 'reply'; to: Endpoint; id: number; result: Result }
   | { op: 'notify'; to: Address }
   | { op: 'cancel'; id: number }
+  /** A kernel call; id 0: one-way (no `kreply`). */
   | { op: 'kcall'; id: number; kcall: KCall }
   | { op: 'ready' }
   | { op: 'init-failed'; error: WireError }

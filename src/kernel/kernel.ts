@@ -367,7 +367,9 @@ export class Kernel {
       case 'cancel':
         return this.cancelCall(inc, up.id);
       case 'kcall':
-        void this.kcall(inc, up.kcall).then((result) => inc.post({ op: 'kreply', id: up.id, result }));
+        // id 0: the caller does not want the result (a one-way kernel call, e.g. a socket write).
+        if (up.id === 0) void this.kcall(inc, up.kcall);
+        else void this.kcall(inc, up.kcall).then((result) => inc.post({ op: 'kreply', id: up.id, result }));
         return;
       case 'ready': {
         if (inc.state.phase !== 'starting') return;

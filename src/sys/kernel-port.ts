@@ -48,6 +48,11 @@ export class KernelPort {
     return this.wait(this.calls, id, `sendrec ${String(to)} ${msg.type}`, timeoutMs, () => this.post({ op: 'cancel', id })) as Promise<Result<T>>;
   }
 
+  /** A kernel call whose result is not wanted (no reply, no timer): e.g. a socket write. */
+  kcast(kcall: KCall): void {
+    this.post({ op: 'kcall', id: 0, kcall });
+  }
+
   kcall<T>(kcall: KCall, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Result<T>> {
     const id = this.nextId++;
     this.post({ op: 'kcall', id, kcall });

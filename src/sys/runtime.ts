@@ -47,6 +47,7 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
     sendrec: (to, msg, opts) => kernel.sendrec(to, msg, opts?.timeoutMs),
     notify: (to) => kernel.notify(to),
     kcall: (k, opts) => kernel.kcall(k, opts?.timeoutMs),
+    kcast: (k) => kernel.kcast(k),
     defer: (msg: Header): ReplyToken => ({ to: msg.from, id: msg.id }),
     reply: (token, result) => {
       if (token.id) post({ op: 'reply', to: token.to, id: token.id, result: checked(result) });

@@ -36,6 +36,8 @@ export interface Ctx {
   sendrec<T = unknown>(to: Address, msg: Outgoing, opts?: SendOptions): Promise<Result<T>>;
   notify(to: Address): void;
   kcall<T = unknown>(k: KCall, opts?: SendOptions): Promise<Result<T>>;
+  /** A kernel call whose result is not wanted (no reply comes back): cheaper on a hot path. */
+  kcast(k: KCall): void;
   /** Defer the reply to `msg` (a call): store the token and answer later. */
   defer(msg: Header): ReplyToken;
   reply(token: ReplyToken, result: Result): void;

@@ -76,11 +76,11 @@ describe('service arguments', () => {
 });
 
 describe('init: /etc/rc', () => {
-  it('takes one command per line, skipping comments and blank lines, dropping a trailing &', () => {
+  it('takes one command per line, skipping comments and blank lines; a trailing & marks a background one', () => {
     expect(parseRc('# daemons\n\nkvd --port 7000 &\n  httpd\n#off\nlogger a&&b\n')).toEqual([
-      { line: 3, text: 'kvd --port 7000' },
-      { line: 4, text: 'httpd' },
-      { line: 6, text: 'logger a&&b' },
+      { line: 3, text: 'kvd --port 7000', background: true },
+      { line: 4, text: 'httpd', background: false },
+      { line: 6, text: 'logger a&&b', background: false },
     ]);
     expect(parseRc('')).toEqual([]);
   });

@@ -21,7 +21,7 @@ export const doTcpEvent: Handler<NetState, Req<'kernel.tcp'>> = (state, msg, ctx
       const listener = lid === undefined ? undefined : state.socks.get(lid);
       if (!listener || listener.state !== 'listening' || listener.pending.length >= listener.backlog) {
         // Nobody listens any more (closed meanwhile), or the backlog is full: refuse it.
-        void ctx.kcall({ call: 'tcp-close', handle: msg.handle });
+        ctx.kcast({ call: 'tcp-close', handle: msg.handle });
         return ok(null);
       }
       const conn = newSock(state, listener.owner, listener.ownerLabel);
@@ -51,7 +51,7 @@ export const doTcpEvent: Handler<NetState, Req<'kernel.tcp'>> = (state, msg, ctx
       s.rxQueued += msg.data.length;
       if (!s.paused && s.rxQueued >= SOCK_RX_MAX) {
         s.paused = true;
-        void ctx.kcall({ call: 'tcp-pause', handle: msg.handle, paused: true });
+        ctx.kcast({ call: 'tcp-pause', handle: msg.handle, paused: true });
       }
       wake(state, s, ctx);
       return ok(null);

@@ -58,7 +58,7 @@ function take(s: Sock, max: number, ctx: Ctx): Uint8Array {
   s.rxQueued -= out.length;
   if (s.paused && s.rxQueued < SOCK_RX_MAX / 2 && s.handle !== null) {
     s.paused = false;
-    void ctx.kcall({ call: 'tcp-pause', handle: s.handle, paused: false });
+    ctx.kcast({ call: 'tcp-pause', handle: s.handle, paused: false });
   }
   return out;
 }
@@ -126,7 +126,7 @@ export function closeSock(state: NetState, s: Sock, ctx: Ctx): void {
   state.socks.delete(s.id);
   if (s.handle !== null) {
     state.byHandle.delete(s.handle);
-    void ctx.kcall({ call: 'tcp-close', handle: s.handle });
+    ctx.kcast({ call: 'tcp-close', handle: s.handle });
   }
   s.state = 'closed';
   for (const w of s.waiters) ctx.reply(w.token, err('EBADF', `socket ${s.id} was closed`));
@@ -185,7 +185,7 @@ export const doListen: Handler<NetState, Req<'net.listen'>> = async (state, msg,
   }
   if (!state.socks.has(s.id)) {
     // Closed while the kernel was listening for it.
-    void ctx.kcall({ call: 'tcp-close', handle: r.value.handle });
+    ctx.kcast({ call: 'tcp-close', handle: r.value.handle });
     return err('EBADF', `socket ${s.id} was closed`);
   }
   s.handle = r.value.handle;
@@ -216,7 +216,7 @@ export const doConnect: Handler<NetState, Req<'net.connect'>> = async (state, ms
   s.waiters.push({ kind: 'connect', token: ctx.defer(msg) });
   const r = await ctx.kcall<{ handle: number; local: { host: string; port: number }; remote: { host: string; port: number } }>({ call: 'tcp-connect', host: msg.host, port: msg.port });
   if (!state.socks.has(s.id)) {
-    if (r.ok) void ctx.kcall({ call: 'tcp-close', handle: r.value.handle });
+    if (r.ok) ctx.kcast({ call: 'tcp-close', handle: r.value.handle });
     return DEFERRED;
   }
   if (r.ok) {
@@ -248,7 +248,7 @@ export const doSend: Handler<NetState, Req<'net.send'>> = (state, msg, ctx): Han
   if (s.state !== 'connected' || s.handle === null) return err(s.state === 'closed' ? 'EPIPE' : 'ENOTCONN', `socket ${s.id} is ${s.state}`);
   s.txBytes += msg.data.length;
   // The host keeps the order of writes; the reply does not wait for the kernel.
-  void ctx.kcall({ call: 'tcp-write', handle: s.handle, data: msg.data });
+  ctx.kcast({ call: 'tcp-write', handle: s.handle, data: msg.data });
   return ok(msg.data.length);
 };
 
@@ -271,7 +271,7 @@ export const doShutdown: Handler<NetState, Req<'net.shutdown'>> = (state, msg, c
   const s = own(state, msg, msg.sock);
   if (isErr(s)) return s;
   if (s.state !== 'connected' || s.handle === null) return err('ENOTCONN', `socket ${s.id} is ${s.state}`);
-  void ctx.kcall({ call: 'tcp-end', handle: s.handle });
+  ctx.kcast({ call: 'tcp-end', handle: s.handle });
   return ok(null);
 };
 
@@ -332,7 +332,7 @@ function flushWatched(s: Sock, ctx: Ctx): void {
   s.rxQueued = 0;
   if (s.paused && s.handle !== null) {
     s.paused = false;
-    void ctx.kcall({ call: 'tcp-pause', handle: s.handle, paused: false });
+    ctx.kcast({ call: 'tcp-pause', handle: s.handle, paused: false });
   }
   if (s.rxEnded) emit(s, { kind: 'end' }, ctx);
   if (s.state === 'closed') emit(s, { kind: 'close', ...(s.error ? { error: s.error } : {}) }, ctx);
