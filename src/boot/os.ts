@@ -5,6 +5,7 @@
  *
  * Entry point: `osServices({ root, init })`.
  */
+import { availableParallelism } from 'node:os';
 import type { ServiceConfig } from '../kernel/abi.js';
 
 export interface OsOptions {
@@ -66,7 +67,9 @@ export const NET: ServiceConfig = {
 export const SCHED: ServiceConfig = {
   label: 'sched',
   source: 'src/servers/sched/main.ts',
-  privileges: { to: ['pm'], types: ['pm.kill', 'pm.ps'], kcalls: ['cpu-usage', 'alarm', 'whois'] },
+  // To any label: it sets processes' (p<pid>) thread priorities with proc.nice.
+  privileges: { to: ['*'], types: ['pm.kill', 'pm.ps', 'proc.nice'], kcalls: ['cpu-usage', 'alarm', 'whois'] },
+  args: { cpus: availableParallelism() },
 };
 
 /** The Redis-protocol key-value daemon (started by /etc/rc with `service up kvd`). */

@@ -13,6 +13,7 @@
  *
  * Entry point: this module (bundled as a kernel tool, started by the `exec` kernel call).
  */
+import { setPriority } from 'node:os';
 import vm from 'node:vm';
 import type { Down, InitInfo, Message, Outgoing } from '../kernel/abi.js';
 import { KernelPort } from './kernel-port.js';
@@ -113,7 +114,7 @@ let inner: { settle(id: number, json: string, bytes: Uint8Array | null): void; s
 /** The longest timer Node accepts (~24.8 days): as good as none. */
 const NO_DEADLINE = 2 ** 31 - 1;
 
-const SIGNAL_NUMBERS: Record<string, number> = { INT: 2, KILL: 9, TERM: 15 };
+const SIGNAL_NUMBERS: Record<string, number> = { INT: 2, KILL: 9, TERM: 15, XCPU: 24 };
 let InnerU8: Uint8ArrayConstructor;
 let exiting = false;
 
@@ -253,6 +254,17 @@ function deliver(msg: Message): void {
     const handled = guard(() => inner?.signal(msg.signal as string)) ?? false;
     if (!handled) exit(128 + (SIGNAL_NUMBERS[msg.signal] ?? 15));
     if (msg.id) kernel.post({ op: 'reply', to: msg.from, id: msg.id, result: { ok: true, value: null } });
+    return;
+  }
+  if (msg.type === 'proc.nice' && typeof msg.nice === 'number') {
+    // sched's niceness, made real: on Linux, setpriority on "the process" sets the calling thread's — this worker's.
+    let result: { ok: true; value: null } | { ok: false; code: 'EACCES'; message: string } = { ok: true, value: null };
+    try {
+      setPriority(0, Math.max(-20, Math.min(19, Math.trunc(msg.nice))));
+    } catch (e) {
+      result = { ok: false, code: 'EACCES', message: (e as Error).message };
+    }
+    if (msg.id) kernel.post({ op: 'reply', to: msg.from, id: msg.id, result });
     return;
   }
   if (msg.id) kernel.post({ op: 'reply', to: msg.from, id: msg.id, result: { ok: false, code: 'ENOSYS', message: `a process does not answer ${msg.type}` } });

@@ -1,11 +1,13 @@
 /**
  * pm protocol: processes. pids, parent/child, spawn/exit/wait/kill, the process table.
  * Signals: INT (Ctrl-C), TERM (ask to end: a program may handle it), KILL (ended at
- * once). A process that exits by a signal has status 128 + the signal's number.
+ * once), XCPU (over its CPU budget, sent by sched: a program may handle it; sched sends
+ * KILL if it is still running after a grace period). A process that exits by a signal
+ * has status 128 + the signal's number.
  */
 import { t, type MessagesOf } from '../../sys/schema.js';
 
-export const SIGNALS = { INT: 2, KILL: 9, TERM: 15 } as const;
+export const SIGNALS = { INT: 2, KILL: 9, TERM: 15, XCPU: 24 } as const;
 
 /** A process runs under the kernel label `p<pid>`: the one place this convention is written. */
 export const processLabel = (pid: number): string => `p${pid}`;
@@ -42,7 +44,7 @@ export const pmProtocol = {
   }),
   /** Wait for a child (`pid`, or -1 for any) to exit → { pid, status }. ECHILD if none. */
   'pm.wait': t.object({ pid: t.int }),
-  'pm.kill': t.object({ pid: t.int, signal: t.oneOf('INT', 'TERM', 'KILL') }),
+  'pm.kill': t.object({ pid: t.int, signal: t.oneOf('INT', 'TERM', 'KILL', 'XCPU') }),
   /** → { pid, ppid, uid }. */
   'pm.getpid': t.object({}),
   /** → ProcInfo[]. */

@@ -1,6 +1,7 @@
 /**
  * kill: send a signal to processes. Signals: TERM (15, the default: ask to end), INT
- * (2, as ^C), KILL (9, end at once); given as `-TERM`, `-SIGTERM`, `-15`, `-s TERM`.
+ * (2, as ^C), KILL (9, end at once), XCPU (24, CPU budget exceeded, as sched sends it);
+ * given as `-TERM`, `-SIGTERM`, `-15`, `-s TERM`.
  * `kill -l` lists them.
  *
  * Usage: `kill [-SIGNAL | -s SIGNAL] PID…`. Exit status 1 if a process could not be signalled.
@@ -9,8 +10,8 @@
  */
 import { eprint, kill, print, SysError } from 'libc';
 
-export type Signal = 'INT' | 'TERM' | 'KILL';
-const NUMBERS: Record<Signal, number> = { INT: 2, KILL: 9, TERM: 15 };
+export type Signal = 'INT' | 'TERM' | 'KILL' | 'XCPU';
+const NUMBERS: Record<Signal, number> = { INT: 2, KILL: 9, TERM: 15, XCPU: 24 };
 
 /** `TERM`, `sigterm`, `15` → the signal, or null. */
 export function signalName(s: string): Signal | null {
@@ -22,7 +23,7 @@ export function signalName(s: string): Signal | null {
 
 export type KillArgs = { list: true } | { list: false; signal: Signal; pids: number[] } | { error: string };
 
-const USAGE = 'usage: kill [-TERM|-INT|-KILL|-15|-2|-9 | -s SIGNAL] PID…  |  kill -l';
+const USAGE = 'usage: kill [-TERM|-INT|-KILL|-XCPU|-15|-2|-9|-24 | -s SIGNAL] PID…  |  kill -l';
 
 export function parseKillArgs(args: readonly string[]): KillArgs {
   let signal: Signal = 'TERM';
