@@ -76,7 +76,8 @@ export const SCHED: ServiceConfig = {
 export const KVD: ServiceConfig = {
   label: 'kvd',
   source: 'src/user/kvd/main.ts',
-  privileges: { to: ['net', 'vfs'], types: ['net.*', 'vfs.*'], kcalls: ['alarm'] },
+  // tcp-write: replies go straight to the connections net delegated to it (the fast path).
+  privileges: { to: ['net', 'vfs'], types: ['net.*', 'vfs.*'], kcalls: ['alarm', 'tcp-write'] },
   limits: { memoryMb: 1024 },
   args: { host: '127.0.0.1', port: 6380, dir: '/var/lib/kvd' },
 };

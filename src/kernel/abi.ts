@@ -159,6 +159,15 @@ export type KCall =
   | { call: 'tcp-pause'; handle: number; paused: boolean }
   /** The handles the caller's label holds (a restarted net finds its connections again). */
   | { call: 'tcp-list' }
+  /**
+   * The data fast path (net only). On a listener: connections accepted on it will be
+   * delegated to label `to` — the device keeps their events until net names their socket.
+   * On a connection: from now on its data, end of stream and close go straight to `to` as
+   * `net.event` messages for socket `sock` (what the device kept goes first, in order), and
+   * `to` may `tcp-write` to it. net stays the owner: it closes the handle and is told when
+   * it closes. `to: null` ends a listener's delegation.
+   */
+  | { call: 'tcp-delegate'; handle: number; to: string | null; sock?: number }
   /** CPU time of incarnations (busy event-loop ms, measured in each worker), for sched. */
   | { call: 'cpu-usage'; labels?: string[] }
   /** Build a version: bundle + type metadata of its state (refused before anything runs). */
@@ -187,6 +196,11 @@ export interface TcpHandleInfo {
   kind: 'listener' | 'connection';
   local: { host: string; port: number };
   remote: { host: string; port: number } | null;
+  /** Bytes received and written (a delegated connection's traffic bypasses net). */
+  rxBytes: number;
+  txBytes: number;
+  /** The label its data goes to directly, if delegated. */
+  delegate: string | null;
 }
 
 /**

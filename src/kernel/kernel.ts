@@ -99,6 +99,9 @@ export class Kernel {
     event: (owner, ev) => {
       if (this.running) this.kernelSend(owner, { type: 'kernel.tcp', ...ev });
     },
+    direct: (label, ev) => {
+      if (this.running) this.kernelSend(label, { type: 'net.event', ...ev });
+    },
   });
   /** The boot image's programs (/bin), read-only. */
   private readonly bootImage = new BootImageDevice(join(PACKAGE_ROOT, 'src', 'user', 'bin'));
@@ -762,6 +765,7 @@ export class Kernel {
       case 'tcp-close':
       case 'tcp-pause':
       case 'tcp-list':
+      case 'tcp-delegate':
         return this.tcpCall(inc.label, k);
       case 'cpu-usage': {
         const want = Array.isArray(k.labels) ? new Set(k.labels.map(String)) : null;
@@ -894,6 +898,10 @@ export class Kernel {
           return ok(null);
         case 'tcp-list':
           return ok(tcp.list(owner));
+        case 'tcp-delegate':
+          if (k.to !== null && (typeof k.to !== 'string' || !this.endpoints.get(k.to))) return { ok: false, code: 'EINVAL', message: `no label ${String(k.to)} to delegate to` };
+          tcp.delegate(owner, k.handle, k.to, k.sock);
+          return ok(null);
       }
     } catch (e) {
       return { ok: false, code: e instanceof TcpError ? e.code : 'EIO', message: (e as Error).message };

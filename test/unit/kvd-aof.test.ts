@@ -14,7 +14,7 @@ import { freshState, List, type KvdCore, type KvdState, type Session } from '../
 const T0 = 1_700_000_000_000;
 
 function session(): Session {
-  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0 };
+  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0, handle: -1 };
 }
 
 /** Everything a client could observe of the data: per database, sorted keys with type, value and expiry. */

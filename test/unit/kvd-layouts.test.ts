@@ -25,7 +25,7 @@ function v2State(): KvdCore {
 }
 
 function session(): Session {
-  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0 };
+  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0, handle: -1 };
 }
 
 function snapshot(st: KvdCore): unknown[] {

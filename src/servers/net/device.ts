@@ -32,7 +32,13 @@ export const doTcpEvent: Handler<NetState, Req<'kernel.tcp'>> = (state, msg, ctx
       state.byHandle.set(msg.handle, conn.id);
       if (listener.watched) {
         conn.watched = true;
-        emit(listener, { kind: 'accept', conn: conn.id, remote: conn.remote }, ctx);
+        if (listener.delegated) {
+          // The device kept this connection's events: name its socket and they go straight
+          // to the owner, after this accept (both go out in this order).
+          conn.delegated = true;
+          ctx.send(listener.owner, { type: 'net.event', sock: listener.id, kind: 'accept', conn: conn.id, remote: conn.remote, handle: msg.handle });
+          ctx.kcast({ call: 'tcp-delegate', handle: msg.handle, to: listener.ownerLabel, sock: conn.id });
+        } else emit(listener, { kind: 'accept', conn: conn.id, remote: conn.remote }, ctx);
       } else {
         listener.pending.push(conn.id);
         wake(state, listener, ctx);
@@ -71,7 +77,8 @@ export const doTcpEvent: Handler<NetState, Req<'kernel.tcp'>> = (state, msg, ctx
       s.handle = null;
       s.state = 'closed';
       if (msg.error) s.error = msg.error;
-      if (s.watched) emit(s, { kind: 'close', ...(msg.error ? { error: msg.error } : {}) }, ctx);
+      // A delegated connection's owner heard of the close from the device itself.
+      if (s.watched && !s.delegated) emit(s, { kind: 'close', ...(msg.error ? { error: msg.error } : {}) }, ctx);
       else wake(state, s, ctx);
       return ok(null);
     }

@@ -5,6 +5,7 @@
  *
  * Entry points: the `do*` handlers, `readiness`, `wake`, `closeSock`, `SOCK_RX_MAX`.
  */
+import type { TcpHandleInfo } from '../../kernel/abi.js';
 import { DEFERRED, err, ok, type Ctx, type Handler, type HandlerResult, type Header, type Result } from '../../sys/index.js';
 import { NET_MAX_IO, NET_MAX_SOCKETS, type NetEvent, type NetRequest, type Readiness, type SockInfo } from './protocol.js';
 import type { NetState, Sock } from './state.js';
@@ -146,7 +147,7 @@ export function closeSock(state: NetState, s: Sock, ctx: Ctx): void {
 export function newSock(state: NetState, owner: number, ownerLabel: string | null): Sock {
   const s: Sock = {
     id: state.nextSock++, owner, ownerLabel, state: 'fresh', handle: null, local: null, remote: null, backlog: DEFAULT_BACKLOG,
-    pending: [], rx: [], rxQueued: 0, rxEnded: false, error: null, watched: false, paused: false, waiters: [], rxBytes: 0, txBytes: 0,
+    pending: [], rx: [], rxQueued: 0, rxEnded: false, error: null, watched: false, delegated: false, paused: false, waiters: [], rxBytes: 0, txBytes: 0,
   };
   state.socks.set(s.id, s);
   return s;
@@ -309,11 +310,17 @@ export const doAlarm: Handler<NetState, Req<'clock.alarm'>> = (state, msg, ctx) 
   return ok(null);
 };
 
-export const doWatch: Handler<NetState, Req<'net.watch'>> = (state, msg, ctx) => {
+export const doWatch: Handler<NetState, Req<'net.watch'>> = async (state, msg, ctx) => {
   const s = own(state, msg, msg.sock);
   if (isErr(s)) return s;
   if (s.waiters.length > 0) return err('EBUSY', `socket ${s.id} has blocked callers`);
   s.watched = true;
+  // A watched listener's new connections take the fast path: their data goes from the
+  // kernel straight to the owner (see the TCP device), not through net.
+  if (s.state === 'listening' && s.handle !== null && s.ownerLabel !== null && !s.delegated) {
+    const r = await ctx.kcall({ call: 'tcp-delegate', handle: s.handle, to: s.ownerLabel });
+    if (r.ok && state.socks.has(s.id)) s.delegated = true;
+  }
   // What queued before the watch goes out first, in order.
   for (const id of s.pending.splice(0)) {
     const c = state.socks.get(id);
@@ -338,11 +345,17 @@ function flushWatched(s: Sock, ctx: Ctx): void {
   if (s.state === 'closed') emit(s, { kind: 'close', ...(s.error ? { error: s.error } : {}) }, ctx);
 }
 
-export const doList: Handler<NetState, Req<'net.list'>> = (state) => {
-  const rows: SockInfo[] = [...state.socks.values()].map((s) => ({
-    sock: s.id, owner: s.ownerLabel, state: s.state, local: s.local, remote: s.remote, rxQueued: s.rxQueued,
-    backlog: s.pending.length, watched: s.watched, rxBytes: s.rxBytes, txBytes: s.txBytes,
-  }));
+export const doList: Handler<NetState, Req<'net.list'>> = async (state, _msg, ctx) => {
+  // A delegated connection's bytes bypass net: the device counts them.
+  const dev = await ctx.kcall<TcpHandleInfo[]>({ call: 'tcp-list' });
+  const byHandle = new Map((dev.ok ? dev.value : []).map((h) => [h.handle, h]));
+  const rows: SockInfo[] = [...state.socks.values()].map((s) => {
+    const h = s.delegated && s.handle !== null ? byHandle.get(s.handle) : undefined;
+    return {
+      sock: s.id, owner: s.ownerLabel, state: s.state, local: s.local, remote: s.remote, rxQueued: s.rxQueued,
+      backlog: s.pending.length, watched: s.watched, rxBytes: h ? h.rxBytes : s.rxBytes, txBytes: h ? h.txBytes : s.txBytes,
+    };
+  });
   return ok(rows);
 };
 

@@ -37,6 +37,12 @@ export interface Sock {
   error: string | null;
   /** Events go to the owner as `net.event` messages. */
   watched: boolean;
+  /**
+   * The data fast path: the kernel's TCP device sends this connection's events straight
+   * to the owner and takes its writes (net still owns the handle and closes it). A
+   * listener with this set has its new connections delegated.
+   */
+  delegated: boolean;
   /** Reading from the host is paused (the receive queue is full). */
   paused: boolean;
   waiters: Waiter[];

@@ -85,7 +85,7 @@ function* flatPairs(m: Map<string, string>): Generator<string> {
 
 /** A client for replaying: it starts in database 0 and carries SELECTs across chunks. */
 export function replayClient(now: number): Session {
-  return { db: 0, name: 'aof', addr: 'aof', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now };
+  return { db: 0, name: 'aof', addr: 'aof', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now, handle: -1 };
 }
 
 /**

@@ -43,7 +43,7 @@ export async function listen(st: KvdCore, ctx: Ctx): Promise<number> {
 }
 
 function newSession(st: KvdCore, sock: number, addr: string, now: number): Session {
-  const s: Session = { db: 0, name: '', addr, pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now };
+  const s: Session = { db: 0, name: '', addr, pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now, handle: -1 };
   st.sessions.set(sock, s);
   st.stats.connections++;
   return s;
@@ -59,11 +59,12 @@ function join(parts: Uint8Array[], total: number): Uint8Array {
   return out;
 }
 
-/** Send a reply (latin1 text) in pieces net takes. */
-function sendReply(ctx: Ctx, sock: number, reply: string): void {
+/** Send a reply (latin1 text) in pieces net takes — straight to the kernel's TCP device when the connection is delegated. */
+function sendReply(ctx: Ctx, sock: number, handle: number, reply: string): void {
   for (let at = 0; at < reply.length; at += NET_MAX_IO) {
     const piece = at === 0 && reply.length <= NET_MAX_IO ? reply : reply.slice(at, at + NET_MAX_IO);
-    ctx.send('net', { type: 'net.send', sock, data: latin1Bytes(piece) });
+    if (handle >= 0) ctx.kcast({ call: 'tcp-write', handle, data: latin1Bytes(piece) });
+    else ctx.send('net', { type: 'net.send', sock, data: latin1Bytes(piece) });
   }
 }
 
@@ -73,10 +74,11 @@ function close(st: KvdCore, ctx: Ctx, sock: number): void {
 }
 
 /** Bytes from a client: run every complete request, answer them in one send. */
-export function onData(st: KvdCore, ctx: Ctx, sock: number, data: Uint8Array): void {
+export function onData(st: KvdCore, ctx: Ctx, sock: number, data: Uint8Array, handle?: number): void {
   const now = ctx.now();
   // A connection kvd does not know (e.g. accepted before a restart): a fresh session.
   const sess = st.sessions.get(sock) ?? newSession(st, sock, '?', now);
+  if (handle !== undefined) sess.handle = handle;
   if (sess.quit) return;
   let buf = data;
   if (sess.pendingBytes > 0) {
@@ -110,7 +112,7 @@ export function onData(st: KvdCore, ctx: Ctx, sock: number, data: Uint8Array): v
     reply += error(`ERR ${protoError}`);
     st.stats.protocolErrors++;
   }
-  if (reply.length > 0) sendReply(ctx, sock, reply);
+  if (reply.length > 0) sendReply(ctx, sock, sess.handle, reply);
   if (protoError || sess.quit) close(st, ctx, sock);
   if (st.aof.buf.length > 0 || st.aof.rewriteQueued) kick(st, ctx);
 }
@@ -123,6 +125,7 @@ export const doNetEvent: Handler<KvdCore, Req<'net.event'>> = (st, msg, ctx) => 
     ...(msg.conn !== undefined ? { conn: msg.conn } : {}),
     ...(remote ? { remote: { host: String(remote.host), port: Number(remote.port) } } : {}),
     ...(msg.data instanceof Uint8Array ? { data: msg.data } : {}),
+    ...(msg.handle !== undefined ? { handle: msg.handle } : {}),
   };
   if (st.phase === 'loading') {
     st.held.push(ev); // the dataset is not there yet: run it once it is
@@ -139,10 +142,10 @@ export function releaseHeld(st: KvdCore, ctx: Ctx): void {
 function netEvent(st: KvdCore, ctx: Ctx, ev: HeldEvent): void {
   switch (ev.kind) {
     case 'accept':
-      if (ev.conn !== undefined) newSession(st, ev.conn, ev.remote ? `${ev.remote.host}:${ev.remote.port}` : '?', ctx.now());
+      if (ev.conn !== undefined) newSession(st, ev.conn, ev.remote ? `${ev.remote.host}:${ev.remote.port}` : '?', ctx.now()).handle = ev.handle ?? -1;
       return;
     case 'data':
-      if (ev.data && ev.sock !== st.listener) onData(st, ctx, ev.sock, ev.data);
+      if (ev.data && ev.sock !== st.listener) onData(st, ctx, ev.sock, ev.data, ev.handle);
       return;
     case 'end':
       // The client is done sending: what it sent has been answered; close our side.

@@ -6,7 +6,7 @@
 import { t, type MessagesOf } from '../../sys/schema.js';
 
 export const kvdProtocol = {
-  /** From net, one-way: a connection accepted on the listener, bytes, end of stream, close (NetEvent). */
+  /** From net (or, for a delegated connection, the kernel's TCP device), one-way: a connection accepted on the listener, bytes, end of stream, close (NetEvent). */
   'net.event': t.object({
     sock: t.int,
     kind: t.oneOf('accept', 'data', 'end', 'close'),
@@ -14,6 +14,8 @@ export const kvdProtocol = {
     remote: t.optional(t.any),
     data: t.optional(t.any),
     error: t.optional(t.string),
+    /** A delegated connection's kernel TCP handle (the fast path: kvd writes to it directly). */
+    handle: t.optional(t.int),
   }),
   /** From the kernel, one-way: an alarm kvd set (`flush`, or `tick:<gen>`). */
   'clock.alarm': t.object({ tag: t.string }),

@@ -187,6 +187,11 @@ export interface Session {
   /** QUIT was received: reply, then close. */
   quit: boolean;
   createdAt: number;
+  /**
+   * The kernel TCP handle when net delegated the connection's data path to kvd (replies
+   * are written straight to it), or -1: replies go through net (`net.send`).
+   */
+  handle: number;
 }
 
 /**
@@ -263,6 +268,7 @@ export interface HeldEvent {
   conn?: number;
   remote?: { host: string; port: number };
   data?: Uint8Array;
+  handle?: number;
 }
 
 /** Version 1's state root. */
