@@ -167,6 +167,9 @@ describe('httpd: an HTTP/1.1 static file server on Molt', () => {
         ],
       }),
     });
+    // httpd makes its missing document root (with a welcome page) as it starts: let it finish first.
+    await until(async () => (await stats()).phase === 'serving', 10_000, 'httpd to serve');
+    expect(new TextDecoder().decode(await call<Uint8Array>('vfs', { type: 'vfs.read', fd: await call<number>('vfs', { type: 'vfs.open', path: '/var/www/index.html', flags: 'r' }), length: 4096 }))).toContain('It works');
     for (const d of ['/var', '/var/www', '/var/www/docs', '/var/www/empty', '/var/www/etc', '/etc']) await mkdir(d);
     await writeFile('/var/www/index.html', INDEX);
     await writeFile('/var/www/hello.txt', 'hello, world\n');

@@ -41,37 +41,75 @@ const BATCH = 64 * 1024;
 export const MAX_QUEUE = 4096;
 
 /**
- * Listen (net.socket, bind, listen, watch). After a restart the listening socket this
- * label owned is still net's: it is taken over instead (a new bind would find the port
- * in use). → the port listened on.
+ * Claim the listening socket (in init, so a port in use fails `service up` with the
+ * reason). After a restart the listening socket this label owned is still net's: it is
+ * taken over instead (a new bind would find the port in use). Connections wait in its
+ * backlog until `listen` watches it. → the port.
  */
-export async function listen(st: HttpdState, ctx: Ctx): Promise<number> {
+export async function claimListener(st: HttpdState, ctx: Ctx): Promise<number> {
   const call = async <T>(msg: { type: string } & Record<string, unknown>): Promise<T> => {
     const r = await ctx.sendrec<T>('net', msg, { timeoutMs: 10_000 });
-    if (!r.ok) throw new Error(`httpd: ${msg.type}: ${r.code} ${r.message ?? ''}`);
+    if (!r.ok) throw new Error(`httpd: ${msg.type} ${st.config.host}:${st.config.port}: ${r.code} ${r.message ?? ''}`);
     return r.value;
   };
   const { host, port } = st.config;
   const rows = await call<SockInfo[]>({ type: 'net.list' });
   const mine = rows.find((r) => r.owner === ctx.self.label && r.state === 'listening' && (port === 0 || r.local?.port === port));
   if (mine) {
-    // Taken over only if net agrees it is ours (same endpoint): else a fresh socket below.
-    const w = await ctx.sendrec('net', { type: 'net.watch', sock: mine.sock }, { timeoutMs: 10_000 });
-    if (w.ok) {
-      // Its connections too (accepted on a watched listener, so watched already).
-      for (const r of rows) {
-        if (r.owner === ctx.self.label && r.state === 'connected' && !st.conns.has(r.sock)) {
-          st.conns.set(r.sock, newConn(r.sock, r.remote ? `${r.remote.host}:${r.remote.port}` : '?'));
-        }
-      }
-      return listening(st, mine.sock, mine.local?.port ?? port);
-    }
+    st.listener = mine.sock;
+    st.port = mine.local?.port ?? port;
+    return st.port;
   }
   const sock = await call<number>({ type: 'net.socket' });
-  await call({ type: 'net.bind', sock, host, port });
-  const bound = await call<number>({ type: 'net.listen', sock, backlog: 511 });
-  await call({ type: 'net.watch', sock });
-  return listening(st, sock, bound);
+  try {
+    await call({ type: 'net.bind', sock, host, port });
+    st.port = await call<number>({ type: 'net.listen', sock, backlog: 511 });
+  } catch (e) {
+    ctx.send('net', { type: 'net.close', sock });
+    throw e;
+  }
+  st.listener = sock;
+  return st.port;
+}
+
+/**
+ * Start serving (start hook): make the document root if there is none (with a welcome
+ * page), then watch the listener claimed in init; after a restart, the connections it
+ * accepted before are taken back too. → the port.
+ */
+export async function listen(st: HttpdState, ctx: Ctx): Promise<number> {
+  await ensureRoot(st, ctx);
+  const w = await ctx.sendrec('net', { type: 'net.watch', sock: st.listener }, { timeoutMs: 10_000 });
+  if (!w.ok) throw new Error(`httpd: net.watch: ${w.code} ${w.message ?? ''}`);
+  const rows = await ctx.sendrec<SockInfo[]>('net', { type: 'net.list' }, { timeoutMs: 10_000 });
+  for (const r of rows.ok ? rows.value : []) {
+    if (r.owner === ctx.self.label && r.state === 'connected' && !st.conns.has(r.sock)) {
+      st.conns.set(r.sock, newConn(r.sock, r.remote ? `${r.remote.host}:${r.remote.port}` : '?'));
+    }
+  }
+  return listening(st, st.listener, st.port);
+}
+
+const WELCOME = `<!doctype html>
+<html><head><meta charset="utf-8"><title>Molt httpd</title></head>
+<body><h1>It works</h1><p>This page is served by <code>httpd</code>, a live-updatable Molt daemon,
+from the Molt file system. Put your files in its document root.</p></body></html>
+`;
+
+/** A document root that does not exist yet is made (each level), with a welcome page. */
+async function ensureRoot(st: HttpdState, ctx: Ctx): Promise<void> {
+  const root = st.config.root;
+  const there = await ctx.sendrec('vfs', { type: 'vfs.stat', path: root }, { timeoutMs: 10_000 });
+  if (there.ok || there.code !== 'ENOENT') return;
+  let path = '';
+  for (const part of root.split('/').filter(Boolean)) {
+    path += `/${part}`;
+    await ctx.sendrec('vfs', { type: 'vfs.mkdir', path, mode: 0o755 }, { timeoutMs: 10_000 });
+  }
+  const fd = await ctx.sendrec<number>('vfs', { type: 'vfs.open', path: `${root.replace(/\/+$/, '')}/index.html`, flags: 'wx' }, { timeoutMs: 10_000 });
+  if (!fd.ok) return;
+  await ctx.sendrec('vfs', { type: 'vfs.write', fd: fd.value, data: new TextEncoder().encode(WELCOME) }, { timeoutMs: 10_000 });
+  await ctx.sendrec('vfs', { type: 'vfs.close', fd: fd.value }, { timeoutMs: 10_000 });
 }
 
 function listening(st: HttpdState, sock: number, port: number): number {

@@ -13,7 +13,7 @@
  * Entry points: the default export; `makeHttpd` (what later versions build on).
  */
 import { defineServer, type Ctx, type ServerDef } from '../../sys/index.js';
-import { afterTransfer, idle, listen, netEventHandler, statsHandler, unlisten, type Hooks } from './conn.js';
+import { afterTransfer, claimListener, idle, listen, netEventHandler, statsHandler, unlisten, type Hooks } from './conn.js';
 import { httpdProtocol } from './protocol.js';
 import { freshState, type HttpdState } from './state.js';
 
@@ -21,7 +21,12 @@ import { freshState, type HttpdState } from './state.js';
 export function makeHttpd<S extends HttpdState>(init: (ctx: Ctx) => S, hooks: Hooks<S> = {}): ServerDef<S, typeof httpdProtocol> {
   return defineServer<S, typeof httpdProtocol>({
     protocol: httpdProtocol,
-    init,
+    // The listener is claimed in init (fresh start or restart; a live update brings it in the state).
+    init: async (ctx) => {
+      const st = init(ctx);
+      if (ctx.self.kind !== 'update') await claimListener(st, ctx);
+      return st;
+    },
     start: async (st, ctx) => {
       await listen(st, ctx);
     },

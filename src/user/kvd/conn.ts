@@ -12,7 +12,7 @@
  */
 import type { Ctx, Handler } from '../../sys/index.js';
 import { ok } from '../../sys/index.js';
-import { NET_MAX_IO } from '../../servers/net/protocol.js';
+import { NET_MAX_IO, type SockInfo } from '../../servers/net/protocol.js';
 import { kick, pump, SYNC_MS } from './aof.js';
 import { activeExpire, execute } from './engine.js';
 import type { KvdRequest, KvdStatsReply } from './protocol.js';
@@ -26,20 +26,36 @@ export const TICK_MS = 100;
 /** A client's unparsed input may not grow past this (bytes): protocol error. */
 export const MAX_QUERY = 512 * 1024 * 1024 + 64 * 1024;
 
-/** Open the listening socket (net.socket, bind, listen, watch). → the port listened on. */
-export async function listen(st: KvdCore, ctx: Ctx): Promise<number> {
+/**
+ * The listening socket, claimed in init (so a port in use fails `service up` with the
+ * reason): after a crash, the listener this label still owns in net (same endpoint) is
+ * taken back — the port does not change and open connections keep working; else a new
+ * one (net.socket, bind, listen). Connections wait in its backlog until `startKvd`
+ * watches it. → the port listened on.
+ */
+export async function claimListener(st: KvdCore, ctx: Ctx): Promise<number> {
   const call = async <T>(msg: { type: string } & Record<string, unknown>): Promise<T> => {
     const r = await ctx.sendrec<T>('net', msg, { timeoutMs: 10_000 });
-    if (!r.ok) throw new Error(`kvd: ${msg.type}: ${r.code} ${r.message ?? ''}`);
+    if (!r.ok) throw new Error(`kvd: ${msg.type} ${st.host}:${st.port}: ${r.code} ${r.message ?? ''}`);
     return r.value;
   };
+  const rows = await call<SockInfo[]>({ type: 'net.list' });
+  const mine = rows.find((s) => s.owner === ctx.self.label && s.state === 'listening' && (st.port === 0 || s.local?.port === st.port));
+  if (mine) {
+    st.listener = mine.sock;
+    st.boundPort = mine.local?.port ?? st.port;
+    return st.boundPort;
+  }
   const sock = await call<number>({ type: 'net.socket' });
-  await call({ type: 'net.bind', sock, host: st.host, port: st.port });
-  const port = await call<number>({ type: 'net.listen', sock, backlog: 511 });
-  await call({ type: 'net.watch', sock });
+  try {
+    await call({ type: 'net.bind', sock, host: st.host, port: st.port });
+    st.boundPort = await call<number>({ type: 'net.listen', sock, backlog: 511 });
+  } catch (e) {
+    ctx.send('net', { type: 'net.close', sock });
+    throw e;
+  }
   st.listener = sock;
-  st.boundPort = port;
-  return port;
+  return st.boundPort;
 }
 
 function newSession(st: KvdCore, sock: number, addr: string, now: number): Session {

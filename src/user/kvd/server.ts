@@ -4,12 +4,11 @@
  * A version supplies its state root (its database class) around them (main.ts, and
  * test/corpus/kvd/v2.ts).
  *
- * Entry points: `kvdHandlers`, `startKvd`, `stopKvd`, `kvdPrepare`, `checkKvd`.
+ * Entry points: `kvdHandlers`, `withListener`, `startKvd`, `stopKvd`, `kvdPrepare`, `checkKvd`.
  */
 import type { Ctx } from '../../sys/index.js';
-import type { SockInfo } from '../../servers/net/protocol.js';
 import { flushAndSync, loadAof } from './aof.js';
-import { armTick, doAlarm, doNetEvent, doStats, listen, releaseHeld } from './conn.js';
+import { armTick, claimListener, doAlarm, doNetEvent, doStats, releaseHeld } from './conn.js';
 import { DATABASES, type KvdCore } from './state.js';
 
 export const kvdHandlers = {
@@ -19,25 +18,28 @@ export const kvdHandlers = {
 };
 
 /**
- * Start (fresh start or restart; not after a live update, where the state arrives):
- * 1. replay the AOF; 2. listen — unless this label still owns a listener in net (after
- * a crash: net keeps the sockets, the endpoint is the same), which is taken back, so
- * the port does not change and open connections keep working (their sessions are made
- * afresh, in database 0, as their data comes: what came during 1 is run now); 3. start
- * the tick.
+ * A version's init with the listener claimed (fresh start or restart; not a live
+ * update, where the state — listener included — arrives from the old version).
+ */
+export function withListener<S extends KvdCore>(init: (ctx: Ctx) => S): (ctx: Ctx) => Promise<S> {
+  return async (ctx) => {
+    const st = init(ctx);
+    if (ctx.self.kind !== 'update') await claimListener(st, ctx);
+    return st;
+  };
+}
+
+/**
+ * Start (fresh start or restart; not after a live update): 1. replay the AOF; 2. watch
+ * the listener claimed in init — connections that waited in its backlog come now, and
+ * after a restart the open connections' data comes again (their sessions are made
+ * afresh, in database 0); what came during 1 is run now; 3. start the tick.
  */
 export async function startKvd(st: KvdCore, ctx: Ctx): Promise<void> {
   st.phase = 'loading';
   await loadAof(st, ctx);
-  const r = await ctx.sendrec<SockInfo[]>('net', { type: 'net.list' }, { timeoutMs: 10_000 });
-  const mine = r.ok ? r.value.find((s) => s.owner === ctx.self.label && s.state === 'listening' && (st.port === 0 || s.local?.port === st.port)) : undefined;
-  if (mine) {
-    st.listener = mine.sock;
-    st.boundPort = mine.local?.port ?? st.port;
-    await ctx.sendrec('net', { type: 'net.watch', sock: mine.sock }, { timeoutMs: 10_000 });
-  } else {
-    await listen(st, ctx);
-  }
+  const w = await ctx.sendrec('net', { type: 'net.watch', sock: st.listener }, { timeoutMs: 10_000 });
+  if (!w.ok) throw new Error(`kvd: net.watch: ${w.code} ${w.message ?? ''}`);
   st.phase = 'serving';
   releaseHeld(st, ctx);
   armTick(st, ctx);

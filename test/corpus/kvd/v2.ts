@@ -13,7 +13,7 @@
  */
 import { defineServer } from '../../../src/sys/index.js';
 import { kvdProtocol } from '../../../src/user/kvd/protocol.js';
-import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd } from '../../../src/user/kvd/server.js';
+import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd, withListener } from '../../../src/user/kvd/server.js';
 import { DATABASES, freshCore, List, type Keyspace, type KvdCore, type Value } from '../../../src/user/kvd/state.js';
 import { readOldDb } from '../../../src/user/kvd/transfer.js';
 
@@ -113,11 +113,11 @@ interface KvdState extends KvdCore {
 
 export default defineServer<KvdState, typeof kvdProtocol>({
   protocol: kvdProtocol,
-  init: (ctx): KvdState => {
+  init: withListener((ctx): KvdState => {
     const dbs: Db[] = [];
     for (let i = 0; i < DATABASES; i++) dbs.push(new Db());
     return freshCore(ctx.self.args, dbs, ctx.self.incarnation, ctx.now());
-  },
+  }),
   start: startKvd,
   stop: stopKvd,
   handlers: kvdHandlers,
