@@ -49,11 +49,18 @@ export class BenchScratch {
    * Boot the default image plus `services`, timed from `new Kernel` to `boot()`
    * resolving. Options default to: private cache, no control socket, no console.
    */
-  async boot(opts: { services?: ServiceConfig[]; kernel?: Partial<KernelOptions>; image?: 'default' | 'minimal' } = {}): Promise<BenchSystem> {
+  async boot(opts: {
+    services?: ServiceConfig[];
+    kernel?: Partial<KernelOptions>;
+    image?: 'default' | 'minimal';
+    /** Change the configuration last (e.g. the daemons' ports). */
+    config?: (c: BootConfig) => BootConfig;
+  } = {}): Promise<BenchSystem> {
     const home = join(this.root, `home-${this.seq++}`);
     // 'minimal' (rs, ds, tty): a quiet system for measuring IPC and updates; 'default': the whole OS.
-    const config: BootConfig = opts.image === 'minimal' ? minimalBootConfig() : defaultBootConfig();
+    let config: BootConfig = opts.image === 'minimal' ? minimalBootConfig() : defaultBootConfig();
     config.services.push(...(opts.services ?? []));
+    if (opts.config) config = opts.config(config);
     const t0 = performance.now();
     const kernel = new Kernel({ home, config, cacheDir: this.cacheDir, control: false, console: null, ...opts.kernel });
     await kernel.boot();

@@ -7,10 +7,18 @@
  * `minimalBootConfig()`, `resolveBootConfig(json)`.
  */
 import type { BootConfig, ServiceConfig } from '../kernel/abi.js';
-import { TTY_USER, osServices } from './os.js';
+import { HTTPD, KVD, NET, SCHED, TTY_USER, osServices } from './os.js';
 
 /** A boot configuration file: a whole `BootConfig`, or `{ extends: 'default', services }` adding to the default image. */
-export type BootConfigFile = BootConfig | { extends: 'default'; services?: ServiceConfig[]; limits?: BootConfig['limits'] };
+export type BootConfigFile =
+  | BootConfig
+  | {
+      extends: 'default';
+      services?: ServiceConfig[];
+      limits?: BootConfig['limits'];
+      /** Changes to the default daemons by label (e.g. `{ label: 'kvd', args: { port: 6390 } }`: args merge), or new ones. */
+      daemons?: Array<Partial<ServiceConfig> & { label: string }>;
+    };
 
 export function resolveBootConfig(file: BootConfigFile): BootConfig {
   if ('extends' in file) {
@@ -22,7 +30,14 @@ export function resolveBootConfig(file: BootConfigFile): BootConfig {
         throw new Error(`service ${svc.label} is already in the default image`);
       }
     }
-    return { ...base, services: [...base.services, ...extra], ...(file.limits ? { limits: file.limits } : {}) };
+    const daemons = [...(base.daemons ?? [])];
+    for (const d of file.daemons ?? []) {
+      const i = daemons.findIndex((x) => x.label === d.label);
+      if (i >= 0) daemons[i] = { ...daemons[i]!, ...d, args: { ...daemons[i]!.args, ...d.args } };
+      else if (d.source && d.privileges) daemons.push(d as ServiceConfig);
+      else throw new Error(`daemon ${d.label} is not in the default image: give its source and privileges`);
+    }
+    return { ...base, services: [...base.services, ...extra], daemons, ...(file.limits ? { limits: file.limits } : {}) };
   }
   if (!file.rs || !Array.isArray(file.services)) throw new Error('a boot configuration needs `rs` and `services` (or `extends: "default"`)');
   return file;
@@ -83,8 +98,11 @@ export function defaultBootConfig(): BootConfig {
       { ...DS },
       ...storageServices(),
       ...osServices({ root: 'mfs', init: '/bin/init.ts' }),
+      { ...NET },
+      { ...SCHED },
       { ...TTY_BUILTIN, ...TTY_USER },
     ],
+    daemons: [{ ...KVD }, { ...HTTPD }],
     console: 'tty',
   };
 }

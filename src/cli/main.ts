@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('boot')
     .description('boot a system and attach the console (reads commands from stdin when it is not a terminal)')
     .addOption(homeOption())
-    .option('--config <file>', 'boot configuration (JSON); default: the built-in boot image')
+    .option('--config <file>', 'boot configuration (JSON); default: $MOLT_CONFIG, else the built-in boot image', process.env.MOLT_CONFIG || undefined)
     .option('--disk <file>', 'the disk image (default <home>/disk.img, created and formatted on first boot)')
     .action(async (opts: { home: string; config?: string; disk?: string }) => {
       const config = await loadConfig(opts.config);
@@ -118,8 +118,7 @@ export async function main(argv: string[]): Promise<void> {
         process.exit(1);
       }
       const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.up', label, args: parsed.args } });
-      if (!r.ok) failed(r);
-      process.stdout.write(`${label} is up\n`);
+      if (!r.ok) failed(r); // silent on success, like the in-system `service up`
     });
   service
     .command('down')
@@ -129,7 +128,6 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (label: string, opts: { home: string }) => {
       const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.down', label } });
       if (!r.ok) failed(r);
-      process.stdout.write(`${label} is down\n`);
     });
 
   service

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlRequest } from '../../src/cli/client.js';
 import type { ServiceRow } from '../../src/servers/rs/protocol.js';
-import { cleanup, molt, socketPath, startMolt, STACK_LINE, tempDir, waitFor, BOOT_LABELS } from '../helpers/cli.js';
+import { cleanup, molt, socketPath, startMolt, STACK_LINE, tempDir, waitFor, BOOT_IMAGE_LABELS, BOOT_LABELS } from '../helpers/cli.js';
 
 afterEach(cleanup);
 
@@ -25,8 +25,15 @@ describe('booting', () => {
     const r = await controlRequest(home, { verb: 'call', to: 'rs', msg: { type: 'rs.list' } });
     expect(r).toMatchObject({ ok: true });
     const rows = (r.ok ? r.value : []) as ServiceRow[];
-    expect(rows.map((x) => x.label).sort()).toEqual(BOOT_LABELS);
-    expect(rows.every((x) => x.status === 'running')).toBe(true);
+    // The boot image runs; the daemons come a moment later, when init has run /etc/rc.
+    const image = rows.filter((x) => BOOT_IMAGE_LABELS.includes(x.label));
+    expect(image.map((x) => x.label).sort()).toEqual(BOOT_IMAGE_LABELS);
+    expect(image.every((x) => x.status === 'running')).toBe(true);
+    await waitFor(async () => {
+      const l = await controlRequest(home, { verb: 'call', to: 'rs', msg: { type: 'rs.list' } });
+      const all = (l.ok ? l.value : []) as ServiceRow[];
+      return all.map((x) => x.label).sort().join() === BOOT_LABELS.join() && all.every((x) => x.status === 'running');
+    }, 15_000, 'the daemons of /etc/rc');
     sys.endInput();
     expect((await sys.waitForExit(10_000)).code).toBe(0);
   });

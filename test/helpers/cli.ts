@@ -21,6 +21,7 @@ import type { ServiceRow } from '../../src/servers/rs/protocol.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MOLT_BIN = join(REPO_ROOT, 'bin', 'molt.js');
+export const E2E_CONFIG = join(REPO_ROOT, 'test', 'fixtures', 'boot-e2e.json');
 
 /** How a finished child ended and what it printed. */
 export interface RunResult {
@@ -76,6 +77,8 @@ const tempDirs = new Set<string>();
 function childEnv(extra: RunOptions['env'] = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.MOLT_HOME;
+  // The default image with its daemons on ephemeral ports: systems booted side by side do not collide.
+  env.MOLT_CONFIG = E2E_CONFIG;
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -247,16 +250,21 @@ export async function bootBackground(home: string, opts: StartOptions & { args?:
   await waitFor(async () => {
     if (!sys.running) throw new Error(`molt boot exited early\nstdout:\n${sys.stdout}\nstderr:\n${sys.stderr}`);
     const r = await controlRequest(home, { verb: 'call', to: 'rs', msg: { type: 'rs.list' } }).catch(() => null);
-    return r?.ok && (r.value as ServiceRow[]).every((row) => row.status === 'running');
+    // Booted, and /etc/rc has brought the daemons up.
+    const rows = r?.ok ? (r.value as ServiceRow[]) : [];
+    return rows.length === BOOT_LABELS.length && rows.every((row) => row.status === 'running');
   }, 15_000, `the system in ${home} to finish booting`);
   return sys;
 }
 
-/** The labels of the default boot image, sorted: what `service list` shows on a fresh boot. */
-export const BOOT_LABELS: string[] = (() => {
+/** The labels of the default boot image, sorted: running once boot is done. */
+export const BOOT_IMAGE_LABELS: string[] = (() => {
   const c = defaultBootConfig();
   return [c.rs.label, ...c.services.map((s) => s.label)].sort();
 })();
+
+/** The boot image's labels and the daemons its /etc/rc brings up, sorted: what `service list` shows once init has run /etc/rc. */
+export const BOOT_LABELS: string[] = [...BOOT_IMAGE_LABELS, ...(defaultBootConfig().daemons ?? []).map((d) => d.label)].sort();
 
 /** Parse a plain-text table (a header line, then rows; columns separated by runs of spaces). */
 export function parseTable(text: string): Array<Record<string, string>> {

@@ -1,6 +1,8 @@
 /**
- * init: process 1. Starts the daemons listed in `/etc/rc` in the background (one command
- * line each; `#` comments and blank lines ignored; a missing file starts nothing), then
+ * init: process 1. Runs `/etc/rc` (one command per line, in order, each waited for — a
+ * trailing `&` runs one in the background; `#` comments and blank lines ignored; a file
+ * system without one gets
+ * `DEFAULT_RC`, which brings up the boot configuration's daemons, kvd and httpd), then
  * runs `/bin/sh.ts` on the console (fds 0, 1, 2) in a loop, reaping every child that
  * ends (orphans come to init too). When the shell exits with status 0 (end of input,
  * or `exit 0`), init exits 0 and the system shuts down; a shell that ends otherwise
@@ -11,30 +13,41 @@
  *
  * Entry points: default `main(argv, env)`; `parseRc`, `rcCommand`.
  */
-import { close, decodeUtf8, eprint, getpid, now, onSignal, pipe, ps, readFile, sleep, spawn, SysError, wait } from 'libc';
+import { close, decodeUtf8, eprint, getpid, now, onSignal, pipe, ps, readFile, sleep, spawn, SysError, wait, writeFile } from 'libc';
 import { splitWords } from 'libc/format';
 
 export interface RcEntry {
   /** 1-based line number in /etc/rc. */
   line: number;
   text: string;
+  /** A trailing `&`: run it in the background (a long-running program); else init waits for it, in order. */
+  background: boolean;
 }
 
 const SHELL = '/bin/sh.ts';
+
+/** What a new file system's /etc/rc holds: the daemons of the boot configuration. */
+export const DEFAULT_RC = `# /etc/rc: what init runs at boot, one command per line, in order (a trailing & runs one in the background).
+# The daemons below are services the boot configuration lists; \`service up LABEL KEY=VALUE\`
+# overrides their arguments, e.g. \`service up kvd port=6390\`.
+service up kvd
+service up httpd
+`;
 /** A shell that ends this soon after starting, this many times in a row, is not started again. */
 const QUICK_MS = 1000;
 const MAX_QUICK_FAILURES = 5;
 /** How often init looks at the process table once it cannot rely on a blocking wait. */
 const POLL_MS = 200;
 
-/** The commands of an rc file: one per non-blank, non-comment line (a trailing `&` is dropped: all run in the background). */
+/** The commands of an rc file: one per non-blank, non-comment line; a trailing `&` runs one in the background. */
 export function parseRc(text: string): RcEntry[] {
   const out: RcEntry[] = [];
   text.split('\n').forEach((raw, i) => {
     let t = raw.trim();
     if (t === '' || t.startsWith('#')) return;
-    if (t.endsWith('&') && !t.endsWith('&&')) t = t.slice(0, -1).trimEnd();
-    if (t !== '') out.push({ line: i + 1, text: t });
+    const background = t.endsWith('&') && !t.endsWith('&&');
+    if (background) t = t.slice(0, -1).trimEnd();
+    if (t !== '') out.push({ line: i + 1, text: t, background });
   });
   return out;
 }
@@ -67,12 +80,17 @@ export default async function main(_argv: readonly string[], env: Readonly<Recor
   const childEnv: Record<string, string> = { PATH: '/bin', HOME: '/', SHELL, ...env };
   const daemons = new Map<number, string>();
 
-  // 1. the daemons of /etc/rc
+  // 1. /etc/rc
   let rc = '';
   try {
     rc = decodeUtf8(await readFile('/etc/rc'));
   } catch (e) {
     if (codeOf(e) !== 'ENOENT') await say(`init: /etc/rc: ${codeOf(e)}\n`);
+    else {
+      // First boot of a new file system: install the default rc (edit it to change what starts).
+      rc = DEFAULT_RC;
+      await writeFile('/etc/rc', DEFAULT_RC, 'wx').catch(() => undefined);
+    }
   }
   for (const entry of parseRc(rc)) {
     const cmd = rcCommand(entry.text, childEnv.PATH);
@@ -80,7 +98,12 @@ export default async function main(_argv: readonly string[], env: Readonly<Recor
     try {
       stdin = await emptyInput();
       const pid = await spawn(cmd.path, cmd.argv, { env: childEnv, fds: [[0, stdin], [1, 1], [2, 2]] });
-      daemons.set(pid, cmd.argv[0] ?? entry.text);
+      if (entry.background) daemons.set(pid, cmd.argv[0] ?? entry.text);
+      else {
+        // As in Unix rc: one command after another, the shell only once they are done.
+        const { status } = await wait(pid);
+        if (status !== 0) await say(`init: /etc/rc:${entry.line}: ${cmd.argv[0] ?? entry.text}: exit status ${status}\n`);
+      }
     } catch (e) {
       await say(`init: /etc/rc:${entry.line}: ${cmd.argv[0] ?? entry.text}: ${codeOf(e)}\n`);
     } finally {

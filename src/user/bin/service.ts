@@ -136,12 +136,11 @@ export default async function main(argv: readonly string[]): Promise<number> {
         await say(`restarted ${plan.label}\n`);
         return 0;
       case 'up':
+        // Silent on success, as MINIX's `service up` (rc runs it at every boot).
         await call('rs', 'rs.up', { label: plan.label, args: plan.args });
-        await say(`${plan.label} is up\n`);
         return 0;
       case 'down':
         await call('rs', 'rs.down', { label: plan.label });
-        await say(`${plan.label} is down\n`);
         return 0;
       case 'update':
       case 'rollback': {
