@@ -24,6 +24,7 @@ import { bootSystem, until, type TestSystem } from '../helpers/system.js';
 const run = promisify(execFile);
 const V2 = fileURLToPath(new URL('../corpus/kvd/v2.ts', import.meta.url));
 const V1 = fileURLToPath(new URL('../../src/user/kvd/main.ts', import.meta.url));
+const NET_V2 = fileURLToPath(new URL('../corpus/net/v2.ts', import.meta.url));
 
 async function bootKvd(image: string): Promise<{ sys: TestSystem; port: number }> {
   const sys = await bootSystem({
@@ -259,7 +260,12 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
     console.log(`kvd redis-benchmark -n 2000:\n${lines.join('\n')}`);
   }, 90_000);
 
-  it('is live-updated to version 2 and back under a pipelined workload on an open connection: no error, nothing lost', async () => {
+  /**
+   * Run `updates` one after another while a pipelined workload runs on the one open
+   * ioredis connection (five batches before, between and after them): no command fails,
+   * nothing is lost, the data from before is intact.
+   */
+  async function underWorkload(tag: string, updates: Array<() => Promise<unknown>>): Promise<void> {
     const before = await dump(redis);
     let stop = false;
     let batches = 0;
@@ -269,12 +275,12 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
       while (!stop) {
         const p = redis.pipeline();
         for (let i = 0; i < 50; i++) {
-          p.incr('up:count');
-          p.rpush('up:log', String(incrs + i));
-          p.set(`up:k${(incrs + i) % 100}`, String(incrs + i), 'PX', 600_000);
-          p.hincrby('up:hash', `f${i % 5}`, 1);
+          p.incr(`${tag}:count`);
+          p.rpush(`${tag}:log`, String(incrs + i));
+          p.set(`${tag}:k${(incrs + i) % 100}`, String(incrs + i), 'PX', 600_000);
+          p.hincrby(`${tag}:hash`, `f${i % 5}`, 1);
         }
-        p.get('up:count');
+        p.get(`${tag}:count`);
         const res = (await p.exec())!;
         for (const [err] of res) if (err) errors.push(err.message);
         incrs += 50;
@@ -283,25 +289,37 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
       }
     })();
     await until(() => batches >= 5, 10_000, 'the workload to run');
-    const up = await sys.kernel.call('rs', { type: 'rs.update', items: [{ label: 'kvd', source: V2 }] }, 60_000);
-    expect(up).toMatchObject({ ok: true, value: { outcome: 'committed' } });
-    const mark = batches;
-    await until(() => batches >= mark + 5, 10_000, 'the workload to run on version 2');
-    const back = await sys.kernel.call('rs', { type: 'rs.update', items: [{ label: 'kvd', source: V1 }] }, 60_000);
-    expect(back).toMatchObject({ ok: true, value: { outcome: 'committed' } });
-    expect((back as { value: UpdateResult }).value.outcome).toBe('committed');
-    const mark2 = batches;
-    await until(() => batches >= mark2 + 5, 10_000, 'the workload to run on version 1 again');
+    for (const update of updates) {
+      await update();
+      const mark = batches;
+      await until(() => batches >= mark + 5, 10_000, 'the workload to run after the update');
+    }
     stop = true;
     await work;
     expect(errors).toEqual([]);
-    expect(await redis.get('up:count')).toBe(String(incrs));
-    expect(await redis.llen('up:log')).toBe(incrs);
-    expect(await redis.lrange('up:log', 0, -1)).toEqual(Array.from({ length: incrs }, (_, i) => String(i)));
-    expect(Object.values(await redis.hgetall('up:hash')).reduce((n: number, v) => n + Number(v), 0)).toBe(incrs);
-    expect(await redis.pttl('up:k0')).toBeGreaterThan(500_000);
+    expect(await redis.get(`${tag}:count`)).toBe(String(incrs));
+    expect(await redis.llen(`${tag}:log`)).toBe(incrs);
+    expect(await redis.lrange(`${tag}:log`, 0, -1)).toEqual(Array.from({ length: incrs }, (_, i) => String(i)));
+    expect(Object.values(await redis.hgetall(`${tag}:hash`)).reduce((n: number, v) => n + Number(v), 0)).toBe(incrs);
+    expect(await redis.pttl(`${tag}:k0`)).toBeGreaterThan(500_000);
     const after = await dump(redis);
     for (const [k, v] of Object.entries(before)) expect([k, after[k]]).toEqual([k, v]);
+  }
+
+  const update = (label: string, source: string) => async () => {
+    const r = await sys.kernel.call('rs', { type: 'rs.update', items: [{ label, source }] }, 60_000);
+    expect(r).toMatchObject({ ok: true, value: { outcome: 'committed' } });
+  };
+
+  it('is live-updated to version 2 (a new state layout) and back under a pipelined workload on an open connection: no error, nothing lost', async () => {
+    await underWorkload('up', [update('kvd', V2), update('kvd', V1)]);
+  }, 120_000);
+
+  it('net is live-updated (and rolled back) under the same workload: the connection and its data carry on', async () => {
+    await underWorkload('net', [
+      update('net', NET_V2),
+      async () => expect(await sys.kernel.call('rs', { type: 'rs.rollback', label: 'net' }, 60_000)).toMatchObject({ ok: true, value: { outcome: 'committed' } }),
+    ]);
   }, 120_000);
 
   it('after a restart (rs.restart, as after a crash) the port is the same, open connections keep working, the data is back from the AOF', async () => {
