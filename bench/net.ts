@@ -22,6 +22,7 @@ import { promisify } from 'node:util';
 import { HTTPD, KVD } from '../src/boot/os.js';
 import type { Result } from '../src/kernel/abi.js';
 import { BenchScratch } from './lib/system.js';
+import { figure } from './lib/report.js';
 import type { Experiment, ExperimentOptions, ExperimentResult, Figure } from './lib/types.js';
 
 const run = promisify(execFile);
@@ -139,11 +140,12 @@ export const net: Experiment = {
             const name = t.toUpperCase();
             const v = molt[name] ?? 0;
             const b = base[name] ?? 0;
-            figures.push({
-              name: `kvd ${name}${tag} requests/s`, value: v, unit: 'req/s', baseline: b, baselineName: 'redis-server', ratio: b > 0 ? v / b : 0,
-              ...(pipeline === 1 ? { target: 0.25, targetOn: 'ratio' as const, better: 'higher' as const, pass: b > 0 && v / b >= 0.25 } : {}),
+            if (b <= 0) throw new Error(`redis-benchmark printed no ${name} rate for redis-server`);
+            figures.push(figure({
+              name: `kvd ${name}${tag} requests/s`, value: v, unit: 'req/s', baseline: { name: 'redis-server', value: b },
+              ...(pipeline === 1 ? { target: { ratio: 0.25 }, better: 'higher' as const } : { better: 'higher' as const }),
               note: `${p.clients} clients, -n ${p.requests}`,
-            });
+            }));
           }
         }
       } else {
@@ -166,10 +168,10 @@ export const net: Experiment = {
         const base = await wrk(`http://127.0.0.1:${nodePort}/bench/small.html`, p.httpSeconds);
         opts.log(`net: wrk ${p.httpSeconds}s against httpd`);
         const v = await wrk(`http://127.0.0.1:${httpPort}/bench/small.html`, p.httpSeconds);
-        figures.push({
-          name: `httpd small file (${SMALL_FILE.length} B), keep-alive`, value: v, unit: 'req/s', baseline: base, baselineName: 'node:http (own process)', ratio: v / base,
-          note: 'wrk -t1 -c16',
-        });
+        figures.push(figure({
+          name: `httpd small file (${SMALL_FILE.length} B), keep-alive`, value: v, unit: 'req/s', baseline: { name: 'node:http (own process)', value: base },
+          better: 'higher', note: 'wrk -t1 -c16',
+        }));
       } else {
         figures.push({ name: 'httpd vs node:http', value: 0, unit: 'req/s', note: 'skipped: wrk not installed (apt-get install wrk)' });
       }
