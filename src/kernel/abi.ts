@@ -111,6 +111,8 @@ export interface InitInfo {
 export type KCall =
   | { call: 'spawn'; label: string; source: string; kind: InitKind; bind: boolean;
       privileges: Privileges; limits?: Partial<Limits>; args?: Record<string, unknown>;
+      /** How the kernel treats its calls when it crashes (default: stateless — callers get EDEADEP). */
+      recovery?: Recovery;
       /** Run this already-built version (bundle hash) instead of building `source`. */
       version?: string }
   /**
@@ -170,6 +172,12 @@ export type KCall =
   | { call: 'tcp-delegate'; handle: number; to: string | null; sock?: number }
   /** CPU time of incarnations (busy event-loop ms, measured in each worker), for sched. */
   | { call: 'cpu-usage'; labels?: string[] }
+  /** Fault injection (rs): hand `plan` to `label`'s bound incarnation (null: clear it). */
+  | { call: 'inject'; label: string; plan: FaultPlan | null }
+  /** How the kernel treats `label`'s calls when it crashes (rs, from its policy). */
+  | { call: 'recovery'; label: string; recovery: Recovery }
+  /** The caller's server state regions, one per client (a restarted server recovers from them). */
+  | { call: 'ssr-list' }
   /** Build a version: bundle + type metadata of its state (refused before anything runs). */
   | { call: 'build'; source: string; version?: string }
   /** Live update, step by step (rs's update manager drives these). */
@@ -224,6 +232,30 @@ export interface CpuUsage {
   elapsedMs: number;
 }
 
+/**
+ * Recovery (DESIGN.md §5, CuriOS): `stateless-restart` — a crash answers the calls the
+ * server was handling with EDEADEP and the next incarnation starts from `init`;
+ * `ssr-restart` — the calls it was handling are held and given again to the next
+ * incarnation (each up to `retries` times, then answered EIO), which starts from
+ * `recover(ssrs)`: the server state regions its clients' handlers committed.
+ */
+export interface Recovery {
+  mode: 'stateless-restart' | 'ssr-restart';
+  retries: number;
+}
+
+/** What `service fi` injects into a component (deterministic with `seed`). */
+export interface FaultPlan {
+  kind: 'crash' | 'throw' | 'hang' | 'oom' | 'corrupt';
+  /** Only before handlers of this message type (default: any request). */
+  at?: string;
+  /** Let this many matching messages through first (default 0). */
+  after?: number;
+  seed?: number;
+  /** How many times it fires (default 1; 0: every matching message). */
+  times?: number;
+}
+
 /** Kernel → component control operations of a live update. */
 export type Ctl =
   | { c: 'prepare'; mode: PrepareMode; expr?: string }
@@ -236,7 +268,9 @@ export type Ctl =
   /** The system is shutting down: run the component's `stop` hook (e.g. make data durable). */
   | { c: 'stop' }
   /** A new version before its transfer: run export/import/check on its own fresh state, discarding the result (JIT warm-up). */
-  | { c: 'warm'; meta: StateMeta };
+  | { c: 'warm'; meta: StateMeta }
+  /** Arm (or, with null, disarm) fault injection. */
+  | { c: 'fi'; plan: FaultPlan | null };
 
 /** What `export` answers (the graph itself went over the port): messages that reached the frozen incarnation. */
 export interface ExportResult {
@@ -284,7 +318,9 @@ export type Up =
   /** A user program finished (its manager is told with `kernel.exit`). */
   | { op: 'exit'; status: number; error?: string }
   | { op: 'pong'; seq: number }
-  | { op: 'ctl-reply'; id: number; result: Result };
+  | { op: 'ctl-reply'; id: number; result: Result }
+  /** A handler serving `client` completed: commit its server state region (null: remove it). */
+  | { op: 'ssr'; client: Endpoint; value: unknown };
 
 /** Kernel → component. */
 export type Down =
@@ -318,6 +354,10 @@ export type TraceEventName = TraceEvent['ev'];
 
 /** How `rs` restarts a component that faulted (stateless for now; SSRs come later). */
 export interface RestartPolicy {
+  /** stateless-restart (default) or ssr-restart; see `Recovery`. */
+  mode?: Recovery['mode'];
+  /** ssr-restart: how many times the request a crash interrupted is given again (default 1). */
+  retries?: number;
   /** Give up after this many consecutive failures in the component's own init. */
   maxInitFailures: number;
   /** First restart delay; doubled per consecutive fault, up to `backoffMaxMs`. */

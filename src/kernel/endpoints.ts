@@ -10,7 +10,7 @@
  * Entry points: `EndpointTable.ensure/get`, `EndpointEntry.shouldHold`,
  * `EndpointEntry.hold`, `EndpointEntry.takeReleasable`.
  */
-import { FIRST_COMPONENT_ENDPOINT, type Address, type Endpoint, type FilterMatch, type Message } from './abi.js';
+import { FIRST_COMPONENT_ENDPOINT, type Address, type Endpoint, type FilterMatch, type Message, type Recovery } from './abi.js';
 import type { Incarnation } from './incarnation.js';
 
 /** A message on its way: the message and, for a call, the kernel's call id. */
@@ -32,6 +32,14 @@ export class EndpointEntry {
   /** A live update has quiesced the bound incarnation: hold everything until commit or abort. */
   frozen = false;
   readonly filters = new Map<number, FilterMatch>();
+  /** How its calls are treated when its incarnation crashes (null: stateless). */
+  recovery: Recovery | null = null;
+  /**
+   * Its server state regions, by client endpoint (DESIGN.md §5): outside every
+   * incarnation's heap, so they outlive a crash; each is what the client's last completed
+   * handler committed.
+   */
+  readonly ssrs = new Map<Endpoint, unknown>();
   private held: Envelope[] = [];
   private heldFrom = new Map<Endpoint, number>();
 
@@ -60,6 +68,15 @@ export class EndpointEntry {
   hold(env: Envelope): void {
     this.held.push(env);
     this.heldFrom.set(env.msg.from, (this.heldFrom.get(env.msg.from) ?? 0) + 1);
+  }
+
+  /** Hold messages ahead of everything held (requests a crashed incarnation was handling, to be given again first). */
+  holdFirst(envs: Envelope[]): void {
+    if (envs.length === 0) return;
+    const rest = this.held;
+    this.held = [];
+    this.heldFrom.clear();
+    for (const env of [...envs, ...rest]) this.hold(env);
   }
 
   /**

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import {
   HOST, KERNEL,
   type Address, type BootConfig, type CpuUsage, type EndpointInfo, type ErrCode, type ExportResult, type FaultKind, type InitKind,
-  type KCall, type Limits, type Message, type Outgoing, type Privileges, type Result, type Up,
+  type KCall, type Limits, type Message, type Outgoing, type Privileges, type Recovery, type Result, type Up,
   type WireError,
 } from './abi.js';
 import { realClock, type Clock } from './clock.js';
@@ -63,6 +63,12 @@ interface CallRecord {
   callerId: number;
   /** The incarnation it was delivered to (null while held). */
   callee: Incarnation | null;
+  /** The request, kept while delivered to a server with ssr-restart (given again if it crashes). */
+  msg?: Message;
+  /** Times delivered to an ssr-restart server. */
+  tries?: number;
+  /** Its message type (the request a crash interrupted, in `kernel.fault`). */
+  type?: string;
 }
 
 export class KernelError extends Error {
@@ -398,6 +404,14 @@ export class Kernel {
       }
       case 'pong':
         return;
+      case 'ssr': {
+        // Committed by a handler of this label's live incarnation.
+        const entry = this.endpoints.get(inc.endpoint);
+        if (!entry || !inc.alive || typeof up.client !== 'number') return;
+        if (up.value === null || up.value === undefined) entry.ssrs.delete(up.client);
+        else entry.ssrs.set(up.client, up.value);
+        return;
+      }
     }
   }
 
@@ -417,12 +431,33 @@ export class Kernel {
       entry.state = { status: 'unbound' };
       entry.frozen = false; // the quiesced incarnation of an update is gone; what it held waits for the next one
     }
-    // 1. Calls delivered to it and not answered: their callers get EDEADEP.
+    // 1. Calls delivered to it and not answered: under ssr-restart, given again to the next
+    //    incarnation (first, in order) up to `retries` times, then answered EIO; otherwise
+    //    their callers get EDEADEP.
+    const requests: string[] = [];
+    const again: Envelope[] = [];
+    const recovery = entry.recovery;
     for (const callId of inc.pending) {
       const rec = this.calls.get(callId);
-      if (rec) this.answer(callId, rec, { ok: false, code: 'EDEADEP', message: `${inc.label} ended (${fault ?? 'stopped'}) while handling the call` });
+      if (!rec) continue;
+      if (rec.type) requests.push(rec.type);
+      if (fault && wasBound && recovery?.mode === 'ssr-restart' && rec.msg) {
+        if ((rec.tries ?? 1) <= recovery.retries) {
+          rec.callee = null;
+          again.push({ msg: rec.msg, call: callId });
+        } else {
+          this.answer(callId, rec, { ok: false, code: 'EIO', message: `${inc.label} crashed on this request ${rec.tries} times` });
+        }
+        continue;
+      }
+      this.answer(callId, rec, { ok: false, code: 'EDEADEP', message: `${inc.label} ended (${fault ?? 'stopped'}) while handling the call` });
     }
     inc.pending.clear();
+    entry.holdFirst(again);
+    // Stateless restart: the next incarnation starts from init — no client state survives.
+    if (fault && wasBound && recovery?.mode !== 'ssr-restart') entry.ssrs.clear();
+    // A program that ended is a client gone for good: its server state regions go.
+    if (manager) for (const e of this.endpoints.all()) e.ssrs.delete(inc.endpoint);
     // 2. Calls it made: forget them (their replies have nowhere to go).
     for (const callId of inc.outgoing.values()) this.forgetCall(callId);
     inc.outgoing.clear();
@@ -441,7 +476,7 @@ export class Kernel {
       return;
     }
     this.kernelSend(manager ?? this.config.rs.label, {
-      type: 'kernel.fault', label: inc.label, incarnation: inc.id, kind: fault, error, wasBound,
+      type: 'kernel.fault', label: inc.label, incarnation: inc.id, kind: fault, error, wasBound, requests,
     });
   }
 
@@ -526,6 +561,11 @@ export class Kernel {
       const rec = this.calls.get(env.call);
       if (!rec) return; // cancelled while held
       rec.callee = inc;
+      rec.type = env.msg.type;
+      if (entry.recovery?.mode === 'ssr-restart') {
+        rec.msg = env.msg;
+        rec.tries = (rec.tries ?? 0) + 1;
+      }
       inc.pending.add(env.call);
     }
     entry.delivered++;
@@ -645,7 +685,8 @@ export class Kernel {
   private async kcall(inc: Incarnation, k: KCall): Promise<Result> {
     const p = this.privileges.get(inc);
     const name = k?.call;
-    if (!p || !(p.anyKcall || p.kcalls.has(name))) {
+    // Reading its own server state regions needs no privilege: they are its state.
+    if (!p || !(p.anyKcall || p.kcalls.has(name) || name === 'ssr-list')) {
       this.log('warn', `refused kernel call ${String(name)} from ${inc.name}`);
       return { ok: false, code: 'EPERM', message: `${inc.label} may not make kernel call ${String(name)}` };
     }
@@ -670,7 +711,15 @@ export class Kernel {
           args: { name: k.name, argv: k.argv, env: k.env, pid: k.pid }, program: { code, manager: inc.label },
         }, 'fresh', true);
       }
-      case 'spawn':
+      case 'spawn': {
+        // The recovery rs asks for, else what the boot configuration's policy says.
+        const recovery = k.recovery ?? this.configRecovery(k.label);
+        if (recovery !== undefined) {
+          const bad = badRecovery(recovery);
+          if (bad) return { ok: false, code: 'EINVAL', message: bad };
+          this.endpoints.ensure(k.label).recovery = recovery.mode === 'stateless-restart' ? null : { ...recovery };
+        }
+      }
         return this.spawn({ label: k.label, source: k.source, privileges: k.privileges, limits: k.limits, args: k.args, ...(k.version ? { version: k.version } : {}) }, k.kind, k.bind);
       case 'bind': {
         const entry = this.endpoints.get(k.label);
@@ -767,6 +816,24 @@ export class Kernel {
       case 'tcp-list':
       case 'tcp-delegate':
         return this.tcpCall(inc.label, k);
+      case 'ssr-list': {
+        const entry = this.endpoints.get(inc.endpoint);
+        return ok(entry ? [...entry.ssrs].map(([client, value]) => ({ client, value })) : []);
+      }
+      case 'recovery': {
+        const entry = this.endpoints.get(String(k.label));
+        if (!entry) return { ok: false, code: 'ENOENT', message: `no endpoint ${String(k.label)}` };
+        const bad = badRecovery(k.recovery);
+        if (bad) return { ok: false, code: 'EINVAL', message: bad };
+        entry.recovery = k.recovery.mode === 'stateless-restart' ? null : { ...k.recovery };
+        return ok(null);
+      }
+      case 'inject': {
+        const entry = this.endpoints.get(String(k.label));
+        const target = entry?.bound;
+        if (!target) return { ok: false, code: 'ESRCH', message: `${String(k.label)} has no running incarnation` };
+        return target.ctl({ c: 'fi', plan: k.plan }, 5_000, this.clock);
+      }
       case 'cpu-usage': {
         const want = Array.isArray(k.labels) ? new Set(k.labels.map(String)) : null;
         const now = this.clock.now();
@@ -875,6 +942,13 @@ export class Kernel {
     }
   }
 
+  /** A label's recovery as its boot configuration states it (services and daemons), if it does. */
+  private configRecovery(label: string): Recovery | undefined {
+    const svc = [...this.config.services, ...(this.config.daemons ?? [])].find((x) => x.label === label);
+    const mode = svc?.policy?.mode;
+    return mode ? { mode, retries: svc?.policy?.retries ?? 1 } : undefined;
+  }
+
   private async tcpCall(owner: string, k: Extract<KCall, { call: `tcp-${string}` }>): Promise<Result> {
     const tcp = this.tcpDevice;
     try {
@@ -936,6 +1010,13 @@ export class Kernel {
 
 function ok<T>(value: T): Result<T> {
   return { ok: true, value };
+}
+
+function badRecovery(r: unknown): string | null {
+  const x = r as { mode?: unknown; retries?: unknown } | null;
+  if (!x || (x.mode !== 'stateless-restart' && x.mode !== 'ssr-restart')) return 'recovery.mode: stateless-restart or ssr-restart';
+  if (!Number.isInteger(x.retries) || (x.retries as number) < 0 || (x.retries as number) > 100) return 'recovery.retries: an integer 0…100';
+  return null;
 }
 
 interface CompiledPrivileges {

@@ -11,6 +11,7 @@ import { checkState } from '../update/check.js';
 import { exportGraph, type ExportedGraph } from '../update/graph.js';
 import { importState } from '../update/transfer.js';
 import type { Protocol } from './schema.js';
+import { FaultInjector } from './faults.js';
 import { KernelPort } from './kernel-port.js';
 import { DEFERRED, type Ctx, type HandlerResult, type ReplyToken, type ServerDef } from './server.js';
 
@@ -22,6 +23,7 @@ declare const MOLT_UPDATABLE: boolean;
 
 export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void {
   const kernel = new KernelPort();
+  const faults = new FaultInjector();
   const post = kernel.post.bind(kernel);
 
   let state: S | undefined;
@@ -94,20 +96,89 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
     }
     inflight++;
     let r: HandlerResult | Promise<HandlerResult>;
+    // A server with SSRs: this handler sees its client's region (a working copy) and no other.
+    const scope = ssrs ? new SsrScope(msg.from) : null;
     try {
-      r = handler(state as S, msg, ctx);
+      if (faults.armed) faults.before(type, state);
+      r = handler(state as S, msg, scope ? scope.ctx(ctx) : ctx);
     } catch (e) {
       return crash(e);
     }
-    if (r instanceof Promise) r.then((v) => finish(msg, v), crash);
-    else finish(msg, r);
+    if (r instanceof Promise) {
+      r.then((v) => {
+        scope?.commit();
+        finish(msg, v);
+      }, crash);
+    } else {
+      scope?.commit();
+      finish(msg, r);
+    }
   };
+
+  /**
+   * Server state regions (DESIGN.md §5): the committed regions, by client, as the kernel
+   * keeps them (this copy is what the kernel has: a handler only ever changes a clone,
+   * committed — here and in the kernel — when it completes; a crash in between leaves
+   * both as they were before the request). Null for a server without `recover`.
+   */
+  const ssrs: Map<number, unknown> | null = def.recover ? new Map() : null;
+
+  class SsrScope {
+    private working: unknown = undefined;
+    private touched = false;
+    private dropped = false;
+
+    constructor(readonly client: number) {}
+
+    ctx(base: Ctx): Ctx {
+      const scope = this;
+      return Object.create(base, {
+        ssr: {
+          value: <R>(make: () => R): R => {
+            if (!scope.touched) {
+              scope.touched = true;
+              scope.dropped = false;
+              const committed = ssrs!.get(scope.client);
+              scope.working = committed === undefined ? make() : structuredClone(committed);
+            }
+            return scope.working as R;
+          },
+        },
+        dropSsr: {
+          value: () => {
+            scope.touched = true;
+            scope.dropped = true;
+            scope.working = undefined;
+          },
+        },
+      }) as Ctx;
+    }
+
+    commit(): void {
+      if (!this.touched) return;
+      if (this.dropped) {
+        ssrs!.delete(this.client);
+        post({ op: 'ssr', client: this.client, value: null });
+      } else {
+        ssrs!.set(this.client, this.working);
+        post({ op: 'ssr', client: this.client, value: this.working });
+      }
+    }
+  }
 
   const init = async (info: Extract<Down, { op: 'init' }>['info']) => {
     self = info;
     try {
-      const make = info.kind === 'restart' && def.restart ? def.restart : def.init;
-      state = await make(ctx);
+      if (info.kind === 'restart' && def.recover) {
+        // Recovery: the regions the clients' completed handlers committed, from the kernel.
+        const r = await kernel.kcall<Array<{ client: number; value: unknown }>>({ call: 'ssr-list' });
+        if (!r.ok) throw new Error(`cannot read the server state regions: ${r.code} ${r.message ?? ''}`);
+        for (const { client, value } of r.value) ssrs!.set(client, value);
+        state = await def.recover(r.value, ctx);
+      } else {
+        const make = info.kind === 'restart' && def.restart ? def.restart : def.init;
+        state = await make(ctx);
+      }
     } catch (e) {
       post({ op: 'init-failed', error: wireError(e) });
       return;
@@ -217,6 +288,9 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
         } catch (e) {
           return { ok: false, code: 'EIO', message: `stop: ${(e as Error).message}` };
         }
+      case 'fi':
+        faults.set(ctl.plan);
+        return { ok: true, value: null };
       case 'import': {
         // A throw here (import, afterTransfer, check) is a failed update, answered as a value;
         // a crash of this incarnation is seen by the kernel as a crash during transfer.
@@ -249,7 +323,7 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
         else dispatch(down.msg);
         return;
       case 'ctl':
-        if (!MOLT_UPDATABLE) return void post({ op: 'ctl-reply', id: down.id, result: { ok: false, code: 'ENOSYS', message: 'built without live update' } });
+        if (!MOLT_UPDATABLE && down.ctl.c !== 'fi') return void post({ op: 'ctl-reply', id: down.id, result: { ok: false, code: 'ENOSYS', message: 'built without live update' } });
         void control(down.ctl).then((result) => post({ op: 'ctl-reply', id: down.id, result }));
         return;
       case 'init':

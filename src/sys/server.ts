@@ -46,6 +46,14 @@ export interface Ctx {
   whois(endpoint: Endpoint): Promise<string | null>;
   /** Handlers currently running (async ones count until they settle). */
   readonly inflight: number;
+  /**
+   * The server state region of the client this handler serves (a server with `recover`
+   * only): `make` builds it on the client's first request. Changes are committed when the
+   * handler completes; a crash before that leaves the region as it was.
+   */
+  ssr?<R>(make: () => R): R;
+  /** Remove this client's region when the handler completes (the client is gone). */
+  dropSsr?(): void;
 }
 
 export type Handler<S, M> = (state: S, msg: M & Header, ctx: Ctx) => HandlerResult | Promise<HandlerResult>;
@@ -59,8 +67,14 @@ export interface ServerDef<S, P extends Protocol> {
   protocol: P;
   /** Fresh start: build the state root. */
   init: (ctx: Ctx) => S | Promise<S>;
-  /** After a crash (init kind `restart`); default: `init`. Recovery from SSRs comes later. */
+  /** After a crash (init kind `restart`) without `recover`; default: `init`. */
   restart?: (ctx: Ctx) => S | Promise<S>;
+  /**
+   * After a crash, with the server state regions its clients' completed handlers
+   * committed (`ctx.ssr`): rebuild the internal state from them (CuriOS). Declaring it
+   * gives every handler `ctx.ssr`.
+   */
+  recover?: (ssrs: Array<{ client: Endpoint; value: unknown }>, ctx: Ctx) => S | Promise<S>;
   /** Runs once the incarnation is ready and bound (e.g. `rs` starts the boot image here). */
   start?: (state: S, ctx: Ctx) => void | Promise<void>;
   handlers: HandlerTable<S, P>;
