@@ -37,6 +37,8 @@ export function osServices(opts: OsOptions): ServiceConfig[] {
       label: 'vfs',
       source: 'src/servers/vfs/main.ts',
       privileges: { to: ['mfs', 'tmpfs', 'bootfs', 'tty'], types: ['mfs.*', 'tty.read', 'tty.write', 'tty.info'], kcalls: ['whois'] },
+      // Each process's fds live in its server state region: a crash of vfs is transparent.
+      policy: { mode: 'ssr-restart', retries: 1 },
       args: { mounts },
     },
     {

@@ -10,10 +10,10 @@ import { Command, Option } from 'commander';
 import type { BootConfig, Result } from '../kernel/abi.js';
 import { Kernel } from '../kernel/kernel.js';
 import { defaultBootConfig, resolveBootConfig, type BootConfigFile } from '../boot/image.js';
-import { formatServiceTable } from '../lib/table.js';
-import type { ServiceRow, UpdateResult } from '../servers/rs/protocol.js';
+import { formatFaultTable, formatFiResult, formatPolicy, formatServiceTable } from '../lib/table.js';
+import type { FaultRow, FiResult, PolicyView, ServiceRow, UpdateResult } from '../servers/rs/protocol.js';
 import { formatHistory, formatUpdateResult, updateExitCode } from '../lib/update-format.js';
-import { parseBlock, parseDaemonArgs, parseItems } from '../lib/service-args.js';
+import { FI_KINDS, fiRequest, parseBlock, parseDaemonArgs, parseItems, policyRequest, RECOVERY_MODES, type FiOptions } from '../lib/service-args.js';
 import { controlRequest, controlStream, NotRunning } from './client.js';
 
 const homeOption = () =>
@@ -187,6 +187,58 @@ export async function main(argv: string[]): Promise<void> {
       if (!r.ok) failed(r);
       const h = r.value as Parameters<typeof formatHistory>[0];
       process.stdout.write(opts.json ? JSON.stringify(h, null, 2) + '\n' : formatHistory(h));
+    });
+
+  service
+    .command('policy')
+    .description("a component's recovery policy (mode, retries, backoff, give-up limits); the options given change it")
+    .argument('<label>', 'the component')
+    .addOption(homeOption())
+    .option('--mode <mode>', `recovery mode: ${RECOVERY_MODES.join(' | ')} (ssr-restart gives the calls a crash interrupted to the next incarnation)`)
+    .option('--retries <n>', 'ssr-restart: how many times an interrupted call is given again before it is answered EIO')
+    .option('--max-init-failures <n>', 'give up after this many failures in init in a row')
+    .option('--backoff-ms <n>', 'first restart delay (doubled per fault)')
+    .option('--backoff-max-ms <n>', 'greatest restart delay')
+    .option('--max-faults <n>', 'give up after more than this many faults within the window')
+    .option('--window-ms <n>', 'the window of --max-faults')
+    .option('--json', 'print JSON')
+    .action(async (label: string, opts: { home: string; json?: boolean } & Parameters<typeof policyRequest>[1]) => {
+      const req = policyRequest(label, opts);
+      if ('error' in req) fail(req.error, req.status);
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { ...req } });
+      if (!r.ok) failed(r);
+      const p = r.value as PolicyView;
+      process.stdout.write(opts.json ? JSON.stringify(p, null, 2) + '\n' : formatPolicy(p));
+    });
+  service
+    .command('faults')
+    .description('every fault recorded: time, component, incarnation, kind, the request it hit, the action taken, time to recover')
+    .argument('[label]', 'only this component')
+    .addOption(homeOption())
+    .option('--json', 'print a JSON array instead of a table')
+    .action(async (label: string | undefined, opts: { home: string; json?: boolean }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.faults', ...(label !== undefined ? { label } : {}) } });
+      if (!r.ok) failed(r);
+      const rows = r.value as FaultRow[];
+      process.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + '\n' : formatFaultTable(rows));
+    });
+  service
+    .command('fi')
+    .description("inject a fault into a running component's incarnation (or, with --clear, disarm it)")
+    .argument('<label>', 'the component (not rs)')
+    .addOption(homeOption())
+    .option('--kind <kind>', `the fault: ${FI_KINDS.join(' | ')}`)
+    .option('--at <type>', 'only before handlers of this message type (default: any request)')
+    .option('--after <n>', 'let this many matching requests through first')
+    .option('--seed <s>', 'seed of the corruption (corrupt): the same seed and state give the same corruption')
+    .option('--times <n>', 'how many times it fires (default 1; 0: every matching request)')
+    .option('--clear', 'disarm what was armed')
+    .action(async (label: string, opts: { home: string } & FiOptions) => {
+      const req = fiRequest(label, opts);
+      if ('error' in req) fail(req.error, req.status);
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { ...req } });
+      if (!r.ok) failed(r);
+      process.stdout.write(formatFiResult(r.value as FiResult));
     });
 
   program

@@ -1,10 +1,11 @@
 /**
  * Plain-text rendering shared by the console and the host CLI: the `service list`
- * table and durations.
+ * table, `service faults`, `service policy`, `service fi`, and durations.
  *
- * Entry points: `formatServiceTable(rows)`, `formatDuration(ms)`.
+ * Entry points: `formatServiceTable(rows)`, `formatDuration(ms)`, `formatFaultTable(rows)`,
+ * `formatPolicy(view)`, `formatFiResult(result)`.
  */
-import type { ServiceRow } from '../servers/rs/protocol.js';
+import type { FaultRow, FiResult, PolicyView, ServiceRow } from '../servers/rs/protocol.js';
 
 export function formatDuration(ms: number | null): string {
   if (ms === null) return '-';
@@ -36,4 +37,55 @@ export function formatServiceTable(rows: ServiceRow[]): string {
       String(r.messages),
     ]),
   );
+}
+
+/** A time of day in UTC with milliseconds (`14:03:07.412`): the same inside and outside the system. */
+export function formatClock(ms: number): string {
+  return new Date(ms).toISOString().slice(11, 23);
+}
+
+/** `service faults`: one line per recorded fault, oldest first. */
+export function formatFaultTable(rows: FaultRow[]): string {
+  if (rows.length === 0) return 'no faults recorded\n';
+  return formatTable(
+    ['TIME', 'LABEL', 'INC', 'KIND', 'REQUEST', 'ACTION', 'RECOVERED'],
+    rows.map((r) => [
+      formatClock(r.at),
+      r.label,
+      r.incarnation === null ? '-' : `#${r.incarnation}`,
+      r.injected ? `${r.kind} (fi ${r.injected})` : r.kind,
+      r.requests.length > 0 ? r.requests.join(',') : '-',
+      r.action,
+      r.recoveredMs === null ? '-' : formatDuration(r.recoveredMs),
+    ]),
+  );
+}
+
+/** `service policy`: one line per field, named as the options that change it. */
+export function formatPolicy(p: PolicyView): string {
+  return formatTable(
+    ['POLICY', p.label],
+    [
+      ['mode', p.mode],
+      ['retries', String(p.retries)],
+      ['max-init-failures', String(p.maxInitFailures)],
+      ['backoff-ms', String(p.backoffBaseMs)],
+      ['backoff-max-ms', String(p.backoffMaxMs)],
+      ['max-faults', String(p.maxFaults)],
+      ['window-ms', String(p.windowMs)],
+    ],
+  );
+}
+
+/** `service fi`: what was armed (or cleared) where. */
+export function formatFiResult(r: FiResult): string {
+  if (!r.plan) return `cleared fault injection in ${r.label}#${r.incarnation}\n`;
+  const p = r.plan;
+  const when = [
+    `at ${p.at ?? 'any request'}`,
+    ...(p.after ? [`after ${p.after}`] : []),
+    p.times === 0 ? 'every time' : `${p.times ?? 1} time${(p.times ?? 1) === 1 ? '' : 's'}`,
+    ...(p.seed !== undefined ? [`seed ${p.seed}`] : []),
+  ];
+  return `armed ${p.kind} in ${r.label}#${r.incarnation} (${when.join(', ')})\n`;
 }

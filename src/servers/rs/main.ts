@@ -1,12 +1,15 @@
 /**
  * rs — the reincarnation server: starts the boot image, watches for faults the kernel
- * reports, restarts (stateless, with backoff and give-up limits), answers `service …`.
+ * reports, restarts by each service's recovery policy (stateless or ssr, with backoff and
+ * give-up limits), records every fault, injects faults on request, answers `service …`.
  */
 import { defineServer } from '../../sys/index.js';
 import { rsProtocol } from './protocol.js';
 import { bootImage, doAlarm, doFault, doRestart, rebuildFromKernel } from './reincarnate.js';
 import { doDown, doUp } from './daemons.js';
+import { doFaults, doFi } from './faults.js';
 import { doList } from './list.js';
+import { doPolicy, fillAddedPolicyFields } from './policy.js';
 import { doHistory, doRollback, doUpdate, finishSelfUpdate } from './update.js';
 import type { RsState } from './state.js';
 
@@ -31,8 +34,14 @@ export default defineServer({
     'rs.history': doHistory,
     'rs.up': doUp,
     'rs.down': doDown,
+    'rs.policy': doPolicy,
+    'rs.faults': doFaults,
+    'rs.fi': doFi,
   },
   transfer: {
-    afterTransfer: (state, _report, ctx) => finishSelfUpdate(state, ctx),
+    afterTransfer: (state, report, ctx) => {
+      fillAddedPolicyFields(state, report.added);
+      finishSelfUpdate(state, ctx);
+    },
   },
 });

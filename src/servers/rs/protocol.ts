@@ -12,6 +12,8 @@ export const rsProtocol = {
     kind: t.oneOf('throw', 'exit', 'oom', 'hang', 'init'),
     error: t.object({ name: t.string, message: t.string }),
     wasBound: t.boolean,
+    /** Message types of the calls the incarnation was handling when it ended. */
+    requests: t.optional(t.array(t.string)),
   }),
   /** A timer rs set (restart backoff). */
   'clock.alarm': t.object({ tag: t.string }),
@@ -37,6 +39,35 @@ export const rsProtocol = {
   'rs.down': t.object({ label: t.string }),
   /** `service history <label>`. */
   'rs.history': t.object({ label: t.string }),
+  /**
+   * `service policy <label> [changes]`: a running service's recovery policy; the fields
+   * given change it (validated as a whole: EINVAL with every reason). Answers the policy.
+   */
+  'rs.policy': t.object({
+    label: t.string,
+    mode: t.optional(t.string),
+    retries: t.optional(t.any),
+    maxInitFailures: t.optional(t.any),
+    backoffBaseMs: t.optional(t.any),
+    backoffMaxMs: t.optional(t.any),
+    maxFaults: t.optional(t.any),
+    windowMs: t.optional(t.any),
+  }),
+  /** `service faults [label]`: the recorded faults of one service or of all, oldest first. */
+  'rs.faults': t.object({ label: t.optional(t.string) }),
+  /**
+   * `service fi <label> …`: arm fault injection in a running service's incarnation
+   * (`kind` and the plan's fields), or with `clear`, disarm it.
+   */
+  'rs.fi': t.object({
+    label: t.string,
+    clear: t.optional(t.boolean),
+    kind: t.optional(t.string),
+    at: t.optional(t.string),
+    after: t.optional(t.any),
+    seed: t.optional(t.any),
+    times: t.optional(t.any),
+  }),
 } as const;
 
 export type RsRequest = MessagesOf<typeof rsProtocol>;
@@ -65,6 +96,52 @@ export interface UpdateResult {
   reports: Record<string, unknown>;
   /** For --dry-run: the transfer plan, by label. */
   plans?: Record<string, unknown>;
+}
+
+/** What rs did about a fault: restarted (stateless or keeping the interrupted calls), or gave up. */
+export type FaultAction = 'restart' | 'ssr-restart' | 'give-up';
+
+/** One recorded fault of a service (`service faults`). */
+export interface FaultRecord {
+  /** When rs learnt of it (ms since the epoch). */
+  at: number;
+  /** The incarnation that faulted (null: one whose spawn failed before rs learnt its number). */
+  incarnation: number | null;
+  /** The kernel's fault kind (`throw`, `exit`, `oom`, `hang`), or `init` for a failed (re)start. */
+  kind: string;
+  message: string;
+  /** Message types of the calls it was handling. */
+  requests: string[];
+  action: FaultAction;
+  /** Fault → the service running (bound) again, once it is; null until then, or after giving up. */
+  recoveredMs: number | null;
+  /** The kind of fault injected (`service fi`) into that incarnation, if one was armed. */
+  injected?: string;
+}
+
+/** A fault with its service's label: one row of `rs.faults`. */
+export interface FaultRow extends FaultRecord {
+  label: string;
+}
+
+/** What `rs.policy` answers: a service's recovery policy. */
+export interface PolicyView {
+  label: string;
+  mode: 'stateless-restart' | 'ssr-restart';
+  retries: number;
+  maxInitFailures: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  maxFaults: number;
+  windowMs: number;
+}
+
+/** What `rs.fi` answers. */
+export interface FiResult {
+  label: string;
+  incarnation: number;
+  /** The plan armed, or null when cleared. */
+  plan: { kind: string; at?: string; after?: number; seed?: number; times?: number } | null;
 }
 
 /** One row of `service list`. */

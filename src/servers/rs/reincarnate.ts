@@ -1,14 +1,17 @@
 /**
- * rs: starting components, and bringing them back after a fault — stateless restart
- * with exponential backoff and give-up limits (a component that keeps failing in its
- * own init is not respawned forever).
+ * rs: starting components, and bringing them back after a fault — a restart (stateless,
+ * or keeping the calls the crash interrupted: the service's recovery policy, which the
+ * kernel applies) with exponential backoff and give-up limits (a component that keeps
+ * failing in its own init is not respawned forever). Every fault is recorded (faults.ts).
  *
  * Entry points: `bootImage`, `doFault`, `doAlarm`, `doRestart`, `rebuildFromKernel`.
  */
 import type { EndpointInfo, ServiceConfig } from '../../kernel/abi.js';
 import { err, ok, type Ctx, type Handler, type HandlerResult } from '../../sys/index.js';
+import { incarnationIn, markRecovered, recordFault, restartAction } from './faults.js';
+import { policyFrom, recoveryOf } from './policy.js';
 import type { RsRequest } from './protocol.js';
-import { DEFAULT_POLICY, type RsState, type ServiceRecord } from './state.js';
+import type { RsState, ServiceRecord } from './state.js';
 
 type Req<K extends RsRequest['type']> = Extract<RsRequest, { type: K }>;
 
@@ -19,7 +22,7 @@ export function recordFor(svc: ServiceConfig): ServiceRecord {
     privileges: svc.privileges,
     limits: svc.limits ?? {},
     args: svc.args ?? {},
-    policy: { ...DEFAULT_POLICY, ...svc.policy },
+    policy: policyFrom(svc.policy),
     endpoint: -1,
     incarnation: null,
     version: null,
@@ -29,6 +32,8 @@ export function recordFor(svc: ServiceConfig): ServiceRecord {
     faults: [],
     consecutiveInitFailures: 0,
     lastFault: null,
+    faultLog: [],
+    injection: null,
     versions: [],
     history: [],
   };
@@ -63,7 +68,7 @@ export async function bootImage(state: RsState, ctx: Ctx): Promise<void> {
 export async function startService(state: RsState, rec: ServiceRecord, ctx: Ctx, kind: 'fresh' | 'restart'): Promise<boolean> {
   const r = await ctx.kcall<{ incarnation: number; endpoint: number; version: string }>({
     call: 'spawn', label: rec.label, source: rec.source, kind, bind: true,
-    privileges: rec.privileges, limits: rec.limits, args: rec.args,
+    privileges: rec.privileges, limits: rec.limits, args: rec.args, recovery: recoveryOf(rec),
   });
   if (r.ok) {
     if (kind === 'restart') rec.restarts++;
@@ -73,13 +78,19 @@ export async function startService(state: RsState, rec: ServiceRecord, ctx: Ctx,
     rec.status = 'running';
     rec.startedAt = ctx.now();
     rec.consecutiveInitFailures = 0;
+    markRecovered(rec, rec.startedAt);
     if (rec.versions.at(-1)?.version !== r.value.version) rec.versions = [...rec.versions, { version: r.value.version, source: rec.source, since: ctx.now() }];
     announce(rec, ctx);
     return true;
   }
   rec.consecutiveInitFailures++;
-  rec.lastFault = { kind: 'init', message: r.message ?? r.code, at: ctx.now() };
-  if (rec.consecutiveInitFailures >= rec.policy.maxInitFailures) {
+  const message = r.message ?? r.code;
+  const givingUp = rec.consecutiveInitFailures >= rec.policy.maxInitFailures;
+  recordFault(rec, {
+    at: ctx.now(), incarnation: incarnationIn(message, rec.label), kind: 'init', message, requests: [],
+    action: givingUp ? 'give-up' : restartAction(rec),
+  });
+  if (givingUp) {
     await giveUp(rec, ctx, `failed in init ${rec.consecutiveInitFailures} times: ${r.message ?? r.code}`);
   } else {
     scheduleRestart(rec, ctx);
@@ -114,8 +125,12 @@ export const doFault: Handler<RsState, Req<'kernel.fault'>> = (state, msg, ctx):
   const now = ctx.now();
   rec.incarnation = null;
   rec.faults = [...rec.faults.filter((t) => now - t < rec.policy.windowMs), now];
-  rec.lastFault = { kind: msg.kind, message: msg.error.message, at: now };
-  if (rec.faults.length > rec.policy.maxFaults) {
+  const givingUp = rec.faults.length > rec.policy.maxFaults;
+  recordFault(rec, {
+    at: now, incarnation: msg.incarnation, kind: msg.kind, message: msg.error.message, requests: msg.requests ?? [],
+    action: givingUp ? 'give-up' : restartAction(rec),
+  });
+  if (givingUp) {
     void giveUp(rec, ctx, `${rec.faults.length} faults within ${rec.policy.windowMs} ms`);
     return;
   }
@@ -162,6 +177,9 @@ export async function rebuildFromKernel(state: RsState, ctx: Ctx): Promise<void>
     const rec = recordFor(svc);
     const e = byLabel.get(svc.label);
     state.services.set(svc.label, rec);
+    // The kernel keeps each endpoint's recovery across rs's restart; rs now knows only the
+    // boot configuration's policy, so it makes the kernel agree with what it will show.
+    if (e) void ctx.kcall({ call: 'recovery', label: rec.label, recovery: recoveryOf(rec) });
     if (e?.status === 'bound') {
       Object.assign(rec, {
         endpoint: e.endpoint, incarnation: e.incarnation, version: e.version, status: 'running', startedAt: e.startedAt,

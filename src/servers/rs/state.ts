@@ -1,10 +1,15 @@
 /**
  * rs state: the service table. All of rs's state is reachable from `RsState`.
  */
-import type { BootConfig, Privileges, RestartPolicy, Limits } from '../../kernel/abi.js';
-import type { ServiceStatus, UpdatePhase, UpdateResult } from './protocol.js';
+import type { BootConfig, FaultPlan, Privileges, RestartPolicy, Limits } from '../../kernel/abi.js';
+import type { FaultRecord, ServiceStatus, UpdatePhase, UpdateResult } from './protocol.js';
 
-export const DEFAULT_POLICY: RestartPolicy = {
+/** A service's recovery policy, every field set (the boot configuration's `policy` over these defaults). */
+export type Policy = Required<RestartPolicy>;
+
+export const DEFAULT_POLICY: Policy = {
+  mode: 'stateless-restart',
+  retries: 1,
   maxInitFailures: 3,
   backoffBaseMs: 50,
   backoffMaxMs: 5_000,
@@ -18,7 +23,7 @@ export interface ServiceRecord {
   privileges: Privileges;
   limits: Partial<Limits>;
   args: Record<string, unknown>;
-  policy: RestartPolicy;
+  policy: Policy;
   endpoint: number;
   incarnation: number | null;
   version: string | null;
@@ -30,6 +35,10 @@ export interface ServiceRecord {
   faults: number[];
   consecutiveInitFailures: number;
   lastFault: { kind: string; message: string; at: number } | null;
+  /** Every fault and what rs did about it, oldest first (the last `FAULT_LOG_LIMIT`). */
+  faultLog: FaultRecord[];
+  /** The fault-injection plan armed (`service fi`) in an incarnation, so its fault is marked injected. */
+  injection: { plan: FaultPlan; incarnation: number; at: number } | null;
   /** Versions this service has run, oldest first (the last is the current one). */
   versions: Array<{ version: string; source: string; since: number }>;
   history: UpdateResult[];

@@ -22,6 +22,7 @@ import type { TransferReport } from '../../update/transfer.js';
 import { planTransfer } from '../../update/plan.js';
 import type { StateMeta } from '../../update/types.js';
 import type { RsRequest, UpdateOutcome, UpdatePhase, UpdateResult } from './protocol.js';
+import { recoveryOf } from './policy.js';
 import type { RsState, UpdateRun, UpdateStep } from './state.js';
 
 type Req<K extends RsRequest['type']> = Extract<RsRequest, { type: K }>;
@@ -124,6 +125,8 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
         const r = await ctx.kcall<{ incarnation: number }>({
           call: 'spawn', label: step.label, source: step.source, version: step.version!, kind: 'update', bind: false,
           privileges: spec.privileges, limits: { ...spec.limits, initMs: transferMs }, args: spec.args,
+          // The endpoint's recovery is the kernel's per endpoint; restated so the new version keeps it.
+          recovery: spec.recovery,
         }, { timeoutMs: transferMs + 5_000 });
         if (!r.ok) throw new Abort('rolled-back', 'spawn', `${step.label}: new version failed to start: ${r.message ?? r.code}`);
         step.to = r.value.incarnation;
@@ -245,7 +248,7 @@ function recordCommit(state: RsState, step: UpdateStep, ctx: Ctx): void {
 /** The spawn parameters of a label: its record, or (for rs itself) the boot configuration. */
 function specFor(state: RsState, label: string, ctx: Ctx) {
   const rec = state.services.get(label);
-  if (rec) return { privileges: rec.privileges, limits: rec.limits, args: rec.args };
+  if (rec) return { privileges: rec.privileges, limits: rec.limits, args: rec.args, recovery: recoveryOf(rec) };
   throw new Abort('refused', 'spawn', `no configuration for ${label} (${ctx.self.label} knows only its boot image)`);
 }
 

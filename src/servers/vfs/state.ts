@@ -48,4 +48,6 @@ export interface VfsState {
   /** Console reads waiting for tty: ticket → the reader's deferred reply (re-sent if tty restarts). */
   ttyReads: Map<number, { token: ReplyToken; length: number }>;
   nextTicket: number;
+  /** The last stamp given to a server state region snapshot (ssr.ts): ordered across incarnations. */
+  stamp: number;
 }

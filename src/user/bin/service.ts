@@ -9,6 +9,11 @@
  *                  [--block LABEL[:TYPE],…] [--maxtime MS] [--init-maxtime MS] [--dry-run] [--json]
  *   service rollback LABEL [--json]
  *   service history LABEL [--json]
+ *   service policy LABEL [--mode stateless-restart|ssr-restart] [--retries N] [--max-init-failures N]
+ *                  [--backoff-ms N] [--backoff-max-ms N] [--max-faults N] [--window-ms N] [--json]
+ *   service faults [LABEL] [--json]
+ *   service fi LABEL --kind crash|throw|hang|oom|corrupt [--at TYPE] [--after N] [--seed S] [--times N]
+ *   service fi LABEL --clear
  *
  * Update exit status: 0 committed (or dry run), 2 refused (or a usage error), 3 rolled
  * back, 4 cancelled. A failed request prints `service: CODE: message`, status 1. Only
@@ -19,7 +24,10 @@
  * Entry points: default `main(argv)`; `parseServiceArgs`, `SERVICE_USAGE`.
  */
 import { call, eprint, print, SysError } from 'libc';
-import { formatHistory, formatServiceTable, formatUpdateResult, parseDaemonArgs, parseUpdateArgs, updateExitCode } from 'libc/format';
+import {
+  formatFaultTable, formatFiResult, formatHistory, formatPolicy, formatServiceTable, formatUpdateResult, parseDaemonArgs, parseFiArgs,
+  parsePolicyArgs, parseUpdateArgs, updateExitCode,
+} from 'libc/format';
 
 export const SERVICE_USAGE = `usage: service COMMAND
   list [--json]                 components: label, endpoint, incarnation, version, status, restarts, uptime, messages
@@ -32,10 +40,19 @@ export const SERVICE_USAGE = `usage: service COMMAND
                                 --state 'EXPR', --block LABEL[:TYPE],…, --maxtime MS, --init-maxtime MS, --dry-run, --json
   rollback LABEL [--json]       back to the previous version, state transferred back
   history LABEL [--json]        versions, and how each update ended
+  policy LABEL [options] [--json]
+                                a component's recovery policy; options change it: --mode stateless-restart|ssr-restart,
+                                --retries N, --max-init-failures N, --backoff-ms N, --backoff-max-ms N, --max-faults N,
+                                --window-ms N
+  faults [LABEL] [--json]       every recorded fault: time, incarnation, kind, request, action, time to recover
+  fi LABEL --kind KIND [--at TYPE] [--after N] [--seed S] [--times N]
+  fi LABEL --clear              inject a fault (crash|throw|hang|oom|corrupt) into a running component, or disarm it
 Exit status of update/rollback: 0 committed (or dry run), 2 refused, 3 rolled back, 4 cancelled.
 `;
 
 type UpdateRequest = Exclude<ReturnType<typeof parseUpdateArgs>, { error: string }>;
+type FiRequest = Exclude<ReturnType<typeof parseFiArgs>, { error: string }>;
+type PolicyRequest = Exclude<ReturnType<typeof parsePolicyArgs>, { error: string }>;
 
 export type ServicePlan =
   | { verb: 'help' }
@@ -45,9 +62,13 @@ export type ServicePlan =
   | { verb: 'down'; label: string }
   | { verb: 'update'; request: UpdateRequest; json: boolean }
   | { verb: 'rollback' | 'history'; label: string; json: boolean }
+  | { verb: 'policy'; request: PolicyRequest; json: boolean }
+  | { verb: 'faults'; label: string | null; json: boolean }
+  | { verb: 'fi'; request: FiRequest }
   | { verb: 'error'; message: string; status: number };
 
 const UPDATE_VALUE_OPTIONS = new Set(['--prepare', '--state', '--block', '--maxtime', '--init-maxtime']);
+const WITH_VALUE = new Set(['--kind', '--at', '--after', '--seed', '--times', '--mode', '--retries', '--max-init-failures', '--backoff-ms', '--backoff-max-ms', '--max-faults', '--window-ms']);
 
 /** The words after `service` → what to ask rs, or a usage error with the status the host CLI would give. */
 export function parseServiceArgs(args: readonly string[]): ServicePlan {
@@ -59,6 +80,7 @@ export function parseServiceArgs(args: readonly string[]): ServicePlan {
   for (let i = 0; i < rest0.length; i++) {
     const w = rest0[i]!;
     if (w === '--json') json = true;
+    else if (WITH_VALUE.has(w) && i + 1 < rest0.length) rest.push(w, rest0[++i]!); // a value, even '--json'-like
     else if (w === '--home') i++;
     else if (w.startsWith('--home=')) continue;
     else {
@@ -103,6 +125,22 @@ export function parseServiceArgs(args: readonly string[]): ServicePlan {
     case 'history': {
       const label = oneLabel();
       return typeof label === 'string' ? { verb, label, json } : label;
+    }
+    case 'policy': {
+      const req = parsePolicyArgs(rest);
+      if ('error' in req) return err(req.error, req.status);
+      return { verb: 'policy', request: req, json };
+    }
+    case 'faults': {
+      if (rest.length > 0 && rest[0]!.startsWith('-')) return err(`error: unknown option '${rest[0]}'`);
+      if (rest.length > 1) return err(`error: too many arguments for 'faults'. Expected 0 or 1 argument but got ${rest.length}.`);
+      return { verb: 'faults', label: rest[0] ?? null, json };
+    }
+    case 'fi': {
+      if (json) return err("error: unknown option '--json'");
+      const req = parseFiArgs(rest);
+      if ('error' in req) return err(req.error, req.status);
+      return { verb: 'fi', request: req };
     }
     case 'update': {
       if (rest.length === 0) return err("error: missing required argument 'args'");
@@ -154,6 +192,21 @@ export default async function main(argv: readonly string[]): Promise<number> {
       case 'history': {
         const h = await call<Parameters<typeof formatHistory>[0]>('rs', 'rs.history', { label: plan.label });
         await say(plan.json ? `${JSON.stringify(h, null, 2)}\n` : formatHistory(h));
+        return 0;
+      }
+      case 'policy': {
+        const p = await call<Parameters<typeof formatPolicy>[0]>('rs', 'rs.policy', { ...plan.request });
+        await say(plan.json ? `${JSON.stringify(p, null, 2)}\n` : formatPolicy(p));
+        return 0;
+      }
+      case 'faults': {
+        const rows = await call<Parameters<typeof formatFaultTable>[0]>('rs', 'rs.faults', plan.label === null ? {} : { label: plan.label });
+        await say(plan.json ? `${JSON.stringify(rows, null, 2)}\n` : formatFaultTable(rows));
+        return 0;
+      }
+      case 'fi': {
+        const r = await call<Parameters<typeof formatFiResult>[0]>('rs', 'rs.fi', { ...plan.request });
+        await say(formatFiResult(r));
         return 0;
       }
     }
