@@ -3,9 +3,10 @@
  * (the default image plus test components), in a fresh temporary home, with a build
  * cache shared by all tests so bundles are built once.
  *
- * Entry points: `bootSystem(opts)`, `fixture(name)`, `collectTrace(kernel)`, `until(fn)`.
+ * Entry points: `bootSystem(opts)`, `fixture(name)`, `collectTrace(kernel)`, `until(fn)`, `freePort()`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +50,15 @@ export async function bootSystem(opts: {
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now (the host picks it). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }
 
 /** Poll `fn` until it returns a truthy value (bounded: fails after `ms`). */

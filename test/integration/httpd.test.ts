@@ -8,23 +8,16 @@
  */
 import { createHash } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer, Socket, type AddressInfo } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTPD, NET, TTY_USER, osServices } from '../../src/boot/os.js';
 import type { HttpdStatsReply } from '../../src/user/httpd/protocol.js';
-import { bootSystem, until, type TestSystem } from '../helpers/system.js';
+import { bootSystem, freePort, until, type TestSystem } from '../helpers/system.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 interface RawResponse {
   status: number;

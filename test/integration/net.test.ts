@@ -8,17 +8,10 @@ import { createServer, Socket, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NET, TTY_USER, osServices } from '../../src/boot/os.js';
-import { bootSystem, until, type TestSystem } from '../helpers/system.js';
+import { bootSystem, freePort, until, type TestSystem } from '../helpers/system.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** A host-side TCP client with a buffer of what it received. */
 async function hostConnect(port: number): Promise<{ sock: Socket; got: () => string; closed: () => boolean }> {
