@@ -71,6 +71,8 @@ export const SCHED: ServiceConfig = {
   source: 'src/servers/sched/main.ts',
   // To any label: it sets processes' (p<pid>) thread priorities with proc.nice.
   privileges: { to: ['*'], types: ['pm.kill', 'pm.ps', 'proc.nice'], kcalls: ['cpu-usage', 'alarm', 'whois'] },
+  // Nice and budgets live in the clients' server state regions: a crash of sched keeps them.
+  policy: { mode: 'ssr-restart', retries: 1 },
   args: { cpus: availableParallelism() },
 };
 

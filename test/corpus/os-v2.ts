@@ -29,6 +29,11 @@ export function withCallStats<S, P extends Protocol>(v1: ServerDef<S, P>): Serve
     ...v1,
     init: async (ctx: Ctx): Promise<WithStats<S>> => Object.assign((await v1.init(ctx)) as object, { stats: { calls: {}, since: ctx.now() } }) as WithStats<S>,
     restart: undefined,
+    // Recovery from server state regions builds version 1's state: add this version's field.
+    recover: v1.recover
+      ? async (ssrs: Parameters<NonNullable<typeof v1.recover>>[0], ctx: Ctx): Promise<WithStats<S>> =>
+          Object.assign((await v1.recover!(ssrs, ctx)) as object, { stats: { calls: {}, since: ctx.now() } }) as WithStats<S>
+      : undefined,
     start: undefined,
     handlers: handlers as unknown as HandlerTable<WithStats<S>, P>,
   } as ServerDef<WithStats<S>, P>;

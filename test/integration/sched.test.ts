@@ -231,12 +231,17 @@ describe('sched', () => {
     expect(await must(call('pm', 'pm.wait', { pid }))).toEqual({ pid, status: 128 + 24 });
   });
 
-  it('a restart of sched: a fresh start that samples again, once per period (the old alarm chain is dropped)', async () => {
+  it('a restart of sched: it samples again, once per period (the old alarm chain is dropped), with the nice and budget clients set (their server state regions)', async () => {
     const pid = await spawn('/progs/sleeper.ts', ['sleeper']);
     await must(call('sched', 'sched.nice', { pid, nice: 2 }));
+    await must(call('sched', 'sched.limit', { pid, cpuMs: 60_000 }));
     await must(call('rs', 'rs.restart', { label: 'sched' }));
-    await until(async () => (await row(pid)) !== undefined, 5_000, 'the process to be sampled again');
-    expect(await row(pid)).toMatchObject({ nice: 0 }); // sched keeps no state across a crash: figures start again
+    await until(async () => (await row(pid))?.nice === 2, 5_000, 'the process to be sampled again, its nice back');
+    expect(await row(pid)).toMatchObject({ nice: 2, limitMs: 60_000 });
+    // A crash (injected) keeps them too.
+    await must(call('rs', 'rs.fi', { label: 'sched', kind: 'throw', at: 'sched.ps' }));
+    await call('sched', 'sched.ps');
+    await until(async () => (await row(pid))?.nice === 2, 5_000, 'sched to come back from the crash with the nice');
     const a = (await must(call<TopReport>('sched', 'sched.top'))).totals.samples;
     await new Promise((r) => setTimeout(r, 1_000));
     const b = (await must(call<TopReport>('sched', 'sched.top'))).totals.samples;

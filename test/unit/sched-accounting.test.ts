@@ -16,6 +16,7 @@ const fresh = (args: Record<string, unknown> = {}): SchedState => ({
   servers: new Map(),
   sampler: { tag: 't', lastAt: null, windowMs: 0, samples: 0, contended: false },
   stats: { xcpuSent: 0, shed: 0, killsSent: 0 },
+  restored: new Map(),
 });
 const proc = (pid: number, ppid = 0, uid = 0, state: ProcInfo['state'] = 'running'): ProcInfo => ({
   pid, ppid, uid, argv: [`prog${pid}`], state, status: null, startedAt: 0, label: `p${pid}`,

@@ -24,6 +24,7 @@ const state = (recs: ProcRecord[], args: Record<string, unknown> = {}, contended
   servers: new Map(),
   sampler: { tag: 't', lastAt: 0, windowMs: 500, samples: 1, contended },
   stats: { xcpuSent: 0, shed: 0, killsSent: 0 },
+  restored: new Map(),
 });
 
 describe('enforce: budgets', () => {

@@ -10,22 +10,31 @@
  * Boot args (all optional): periodMs, graceMs, cpus, capacityPct, shedNice, shedSamples,
  * shedCooldownMs.
  */
-import { defineServer } from '../../sys/index.js';
+import { defineServer, type Ctx } from '../../sys/index.js';
 import { configFrom } from './policy.js';
 import { schedServerProtocol } from './protocol.js';
-import { doLimit, doNice, doPs, doTop } from './requests.js';
+import { doLimit, doNice, doPs, doTop, settingsFrom } from './requests.js';
 import { arm, doAlarm } from './sampler.js';
 import type { SchedState } from './state.js';
 
+const fresh = (ctx: Ctx): SchedState => ({
+  config: configFrom(ctx.self.args ?? {}),
+  procs: new Map(),
+  servers: new Map(),
+  sampler: { tag: `sample:${ctx.self.incarnation}`, lastAt: null, windowMs: 0, samples: 0, contended: false },
+  stats: { xcpuSent: 0, shed: 0, killsSent: 0 },
+  restored: new Map(),
+});
+
 export default defineServer<SchedState, typeof schedServerProtocol>({
   protocol: schedServerProtocol,
-  init: (ctx): SchedState => ({
-    config: configFrom(ctx.self.args ?? {}),
-    procs: new Map(),
-    servers: new Map(),
-    sampler: { tag: `sample:${ctx.self.incarnation}`, lastAt: null, windowMs: 0, samples: 0, contended: false },
-    stats: { xcpuSent: 0, shed: 0, killsSent: 0 },
-  }),
+  init: fresh,
+  // After a crash: the settings clients made come back from their regions (CPU time from the kernel).
+  recover: (regions, ctx) => {
+    const state = fresh(ctx);
+    for (const [pid, s] of settingsFrom(regions)) state.restored.set(pid, { nice: s.nice, limitMs: s.limitMs });
+    return state;
+  },
   // Fresh start or restart (not an update: the old incarnation's alarm, with the tag the
   // state carries, goes on to the new one): start sampling, the first sample at once.
   start: (state, ctx) => arm(state, ctx, 0),

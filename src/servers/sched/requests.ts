@@ -50,8 +50,42 @@ export const doNice: Handler<SchedState, Req<'sched.nice'>> = async (state, msg,
   if (!v.ok) return err(v.code, v.message);
   target.nice = msg.nice;
   applyNice(target.pid, msg.nice, ctx);
+  remember(target, ctx);
   return ok(psRow(target));
 };
+
+/**
+ * The caller's server state region: the settings it made (nice, budget) by pid, stamped,
+ * so a restarted sched puts them back (the newest setting of a pid wins). CPU time needs
+ * none: the kernel's per-worker figures are cumulative.
+ */
+export interface SchedRegion {
+  settings: Array<[number, Setting]>;
+}
+export interface Setting {
+  nice: number;
+  limitMs: number | null;
+  stamp: number;
+}
+
+function remember(target: ProcRecord, ctx: Ctx): void {
+  const region = ctx.ssr?.<SchedRegion>(() => ({ settings: [] }));
+  if (!region) return;
+  region.settings = region.settings.filter(([pid]) => pid !== target.pid);
+  region.settings.push([target.pid, { nice: target.nice, limitMs: target.limitMs, stamp: ctx.now() }]);
+}
+
+/** After a crash: the newest setting of each pid, from every client's region. */
+export function settingsFrom(regions: Array<{ value: unknown }>): Map<number, Setting> {
+  const out = new Map<number, Setting>();
+  for (const { value } of regions) {
+    for (const [pid, s] of (value as SchedRegion).settings ?? []) {
+      const cur = out.get(pid);
+      if (!cur || s.stamp >= cur.stamp) out.set(pid, s);
+    }
+  }
+  return out;
+}
 
 export const doLimit: Handler<SchedState, Req<'sched.limit'>> = async (state, msg, ctx) => {
   const r = await resolve(state, msg, ctx);
@@ -63,5 +97,6 @@ export const doLimit: Handler<SchedState, Req<'sched.limit'>> = async (state, ms
   target.limitMs = cpuMs;
   // A budget removed or raised above the use: the process is back within it.
   if (target.enforcement.phase === 'xcpu' && (cpuMs === null || target.usage.cpuMs < cpuMs)) target.enforcement = { phase: 'run' };
+  remember(target, ctx);
   return ok(psRow(target));
 };

@@ -46,6 +46,17 @@ export async function sample(state: SchedState, ctx: Ctx): Promise<void> {
   const now = ctx.now();
   const known = new Set(state.procs.keys());
   applySample(state, procs.ok ? procs.value : null, usage.value, now);
+  // Settings restored after a crash go back on their processes (the worker's priority never changed).
+  if (state.restored.size > 0) {
+    for (const rec of state.procs.values()) {
+      const s = state.restored.get(rec.pid);
+      if (!s) continue;
+      rec.nice = s.nice;
+      rec.limitMs = s.limitMs;
+      known.add(rec.pid);
+    }
+    state.restored.clear();
+  }
   // A process seen for the first time with an inherited nice: its worker thread gets it too.
   for (const rec of state.procs.values()) if (!known.has(rec.pid) && rec.nice !== 0) applyNice(rec.pid, rec.nice, ctx);
   // 3.

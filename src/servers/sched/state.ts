@@ -65,4 +65,6 @@ export interface SchedState {
     contended: boolean;
   };
   stats: { xcpuSent: number; shed: number; killsSent: number };
+  /** After a crash: nice and budget settings from the clients' regions, applied as each process is sampled again. */
+  restored: Map<number, { nice: number; limitMs: number | null }>;
 }
