@@ -63,12 +63,17 @@ export function storageServices(): ServiceConfig[] {
       label: 'disk',
       source: 'src/servers/disk/main.ts',
       privileges: { to: [], types: [], kcalls: ['disk-info', 'disk-read', 'disk-write', 'disk-flush'] },
+      // Stateless, and its operations are idempotent: a crash gives the request it was running to the next incarnation.
+      policy: { mode: 'ssr-restart', retries: 1 },
     },
     {
       // The file system: disk.* to disk only; the alarm drives its periodic checkpoint.
       label: 'mfs',
       source: 'src/servers/mfs/main.ts',
       privileges: { to: ['disk'], types: ['disk.*'], kcalls: ['alarm'] },
+      // It recovers from the disk (every answered operation is on the disk device, the
+      // journal replays): the requests it was running are given to the next incarnation.
+      policy: { mode: 'ssr-restart', retries: 1 },
     },
   ];
 }

@@ -82,6 +82,22 @@ describe('vfs recovers with its clients\' state (server state regions)', () => {
     expect(faults.filter((f) => f.label === 'vfs').length).toBe(3);
   });
 
+  it('mfs, and vfs and mfs in turn: mfs comes back from the disk and its journal, the requests it was running given again; the file is as without faults', async () => {
+    sys = await boot('ssr-restart');
+    await put('/churn.ts', await readFile(fixture('programs/churn.ts'), 'utf8'));
+    const pid = await call<number>({ type: 'pm.spawn', path: '/churn.ts', argv: ['churn', '300', '/churn2.log'] });
+    const waited = call<{ status: number }>({ type: 'pm.wait', pid });
+    const incOf = (label: string) => sys!.kernel.endpointTable().find((e) => e.label === label)?.incarnation ?? null;
+    for (const [label, kind, at] of [['mfs', 'crash', 'mfs.write'], ['vfs', 'crash', 'vfs.write'], ['mfs', 'throw', 'mfs.read'], ['vfs', 'throw', 'vfs.read']] as const) {
+      const before = incOf(label);
+      await call({ type: 'rs.fi', label, kind, at, after: 15 });
+      await until(() => incOf(label) !== before && incOf(label) !== null, 20_000, `${label} to crash (${kind}) and come back`);
+    }
+    expect((await waited).status).toBe(0);
+    expect(await get('/churn2.log.result')).toBe('300 0\n');
+    expect(await get('/churn2.log')).toBe(Array.from({ length: 300 }, (_, i) => `line ${i}\n`).join(''));
+  });
+
   it('stateless-restart (the baseline): the same faults lose the program\'s fds', async () => {
     sys = await boot('stateless-restart');
     const status = await churnUnderFaults(300, [{ kind: 'crash', at: 'vfs.write', after: 30 }]);

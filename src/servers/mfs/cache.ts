@@ -72,8 +72,12 @@ function evict(state: MfsState): void {
   }
 }
 
-/** Commit the running transaction (every dirty block) and write it in place. */
-export async function commit(state: MfsState, ctx: Ctx): Promise<number> {
+/**
+ * Commit the running transaction (every dirty block) and write it in place. With
+ * `flush` (checkpoint, sync, stop) each step is made durable on the host's disk; without,
+ * the writes reach the kernel's disk device (they survive a crash of mfs, not of the host).
+ */
+export async function commit(state: MfsState, ctx: Ctx, flush = true): Promise<number> {
   const c = state.cache;
   if (c.dirty === 0) return 0;
   const g = state.fs.geo;
@@ -83,7 +87,7 @@ export async function commit(state: MfsState, ctx: Ctx): Promise<number> {
   const dev = diskDevice(ctx, g.blocks, state.stats);
   // 1–2. The transaction, durable in the journal.
   await dev.write(g.journalStart, encodeTransaction(state.fs.seq, dirty));
-  await dev.flush();
+  if (flush) await dev.flush();
   // 3–4. In place, a run of contiguous blocks per write.
   for (let i = 0; i < dirty.length;) {
     let j = i + 1;
@@ -93,7 +97,7 @@ export async function commit(state: MfsState, ctx: Ctx): Promise<number> {
     await dev.write(dirty[i]![0], run);
     i = j;
   }
-  await dev.flush();
+  if (flush) await dev.flush();
   // 5. Clean.
   for (const [block] of dirty) c.blocks.get(block)!.dirty = false;
   c.dirty = 0;

@@ -10,13 +10,16 @@
 import { DEFERRED, err, ok, type Ctx, type Handler, type HandlerResult } from '../../sys/index.js';
 import type { Result } from '../../kernel/abi.js';
 import type { MfsRequest, MfsServerRequest } from './protocol.js';
-import { openFs } from './cache.js';
+import { commit, openFs } from './cache.js';
 import { onCheckpoint } from './mount.js';
 import type { Job, MfsState } from './state.js';
 import { FsError, type Op } from './volume.js';
 
 /** The operations, by message type (the compiler checks that none is missing). */
 export type OpTable = { [K in Exclude<MfsRequest['type'], 'mfs.stats'>]: Op<Extract<MfsRequest, { type: K }>> };
+
+/** The operations that change the file system. */
+const MUTATING = new Set(['mfs.create', 'mfs.write', 'mfs.truncate', 'mfs.unlink', 'mfs.rmdir', 'mfs.rename']);
 
 /** Requests waiting beyond this are refused with EAGAIN (a bound on memory). */
 export const MAX_QUEUE = 4096;
@@ -32,6 +35,11 @@ async function run(state: MfsState, ctx: Ctx, ops: OpTable, job: Job): Promise<R
     const r = await op(openFs(state, ctx), msg);
     state.stats.ops++;
     if (!r.ok) state.stats.errors++;
+    // Crash transparency: what an operation changed is on the disk device (journal, then
+    // in place) before its reply — not yet flushed to the host's disk, which the
+    // checkpoint and sync do, but out of this incarnation: a crash of mfs loses nothing
+    // it has answered, and the request it was running is given again to the next one.
+    if (MUTATING.has(msg.type) && state.cache.dirty > 0) await commit(state, ctx, false);
     return r;
   } catch (e) {
     if (!(e instanceof FsError)) throw e; // a bug: this incarnation's crash, nothing else
