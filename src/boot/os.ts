@@ -45,7 +45,9 @@ export function osServices(opts: OsOptions): ServiceConfig[] {
       label: 'pm',
       source: 'src/servers/pm/main.ts',
       // pm signals processes (any label) and reads programs / sets up fds through vfs.
-      privileges: { to: ['*'], types: ['vfs.readfile', 'vfs.fork', 'vfs.exit', 'tty.write', 'proc.signal', 'net.exit'], kcalls: ['whois', 'exec', 'kill', 'shutdown'] },
+      privileges: { to: ['*'], types: ['vfs.readfile', 'vfs.fork', 'vfs.exit', 'tty.write', 'proc.signal', 'net.exit'], kcalls: ['whois', 'exec', 'kill', 'shutdown', 'endpoints'] },
+      // The process table lives in the clients' server state regions: a crash of pm is transparent.
+      policy: { mode: 'ssr-restart', retries: 1 },
       ...(opts.init ? { args: { init: opts.init } } : {}),
     },
   ];

@@ -35,6 +35,8 @@ export class Incarnation {
   /** Calls this incarnation made that are in flight: its own call id → kernel call id. */
   readonly outgoing = new Map<number, number>();
   delivered = 0;
+  /** It was given requests again after a crash, and has not answered anything since. */
+  retried = false;
   private readonly worker: Worker;
   private ctlSeq = 0;
   private readonly ctls = new Map<number, (r: Result) => void>();

@@ -565,6 +565,7 @@ export class Kernel {
       if (entry.recovery?.mode === 'ssr-restart') {
         rec.msg = env.msg;
         rec.tries = (rec.tries ?? 0) + 1;
+        if (rec.tries > 1) inc.retried = true;
       }
       inc.pending.add(env.call);
     }
@@ -615,6 +616,16 @@ export class Kernel {
     // running when a live update moved the call on: the first answer wins.
     if (rec.callee !== inc && rec.callee.endpoint !== inc.endpoint) return;
     this.answer(call, rec, result);
+    // The recovered incarnation makes progress: the requests it was given again are no
+    // longer suspects (a request counts as crashing the server only if it does so again
+    // before the server answers anything — not a wait that merely lived through a crash).
+    if (inc.retried) {
+      inc.retried = false;
+      for (const id of inc.pending) {
+        const r = this.calls.get(id);
+        if (r?.tries !== undefined && r.tries > 1) r.tries = 1;
+      }
+    }
   }
 
   private answer(call: number, rec: CallRecord, result: Result): void {

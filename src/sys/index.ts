@@ -6,4 +6,4 @@ export { defineServer, ok, err, DEFERRED } from './server.js';
 export type { Ctx, Handler, HandlerResult, ReplyToken, ServerDef, SendOptions } from './server.js';
 export { t, validate } from './schema.js';
 export type { Infer, MessagesOf, Protocol, Schema } from './schema.js';
-export type { Address, Endpoint, ErrCode, Header, Message, Result } from '../kernel/abi.js';
+export type { Address, Endpoint, EndpointInfo, ErrCode, Header, Message, Result } from '../kernel/abi.js';

@@ -2,17 +2,25 @@
  * pm — the process manager: pids, parent/child, spawn/exit/wait/kill, the process
  * table. With `args.init`, it starts init (pid 1) on the console once it runs.
  */
-import { defineServer } from '../../sys/index.js';
+import { defineServer, type EndpointInfo } from '../../sys/index.js';
+import { recoverPm, withSsr } from './ssr.js';
 import { doGetpid, doKernelExit, doKernelFault, doKill, doPs, doSpawn, doWait, spawnProcess } from './procs.js';
 import { pmProtocol } from './protocol.js';
 import type { PmState } from './state.js';
 
 export default defineServer<PmState, typeof pmProtocol>({
   protocol: pmProtocol,
-  init: () => ({ procs: new Map(), labels: new Map(), nextPid: 1, waits: [], initPid: null }),
+  init: () => ({ procs: new Map(), labels: new Map(), nextPid: 1, waits: [], initPid: null, stamp: 0 }),
+  // After a crash: the process table from the clients' regions and the kernel's endpoint table.
+  recover: async (regions, ctx) => {
+    const eps = await ctx.kcall<EndpointInfo[]>({ call: 'endpoints' });
+    if (!eps.ok) throw new Error(`pm: cannot read the endpoint table: ${eps.code}`);
+    return recoverPm(regions, eps.value, Boolean(ctx.self.args.init));
+  },
   start: async (state, ctx) => {
     const init = ctx.self.args.init as string | undefined;
-    if (!init) return;
+    // init is started once, at boot: a restarted pm finds it (or its end) in the table.
+    if (!init || ctx.self.kind !== 'fresh') return;
     const r = await spawnProcess(state, { parent: 0, path: init, argv: ['init'], env: { PATH: '/bin', HOME: '/' }, fds: [[0, 0], [1, 1], [2, 2]] }, ctx);
     if (r.ok) state.initPid = r.value;
     else {
@@ -20,7 +28,7 @@ export default defineServer<PmState, typeof pmProtocol>({
       await ctx.kcall({ call: 'shutdown', code: 1 });
     }
   },
-  handlers: {
+  handlers: withSsr({
     'pm.spawn': doSpawn,
     'pm.wait': doWait,
     'pm.kill': doKill,
@@ -28,5 +36,5 @@ export default defineServer<PmState, typeof pmProtocol>({
     'pm.ps': doPs,
     'kernel.exit': doKernelExit,
     'kernel.fault': doKernelFault,
-  },
+  }),
 });

@@ -26,4 +26,6 @@ export interface PmState {
   waits: Array<{ parent: number; pid: number; token: ReplyToken }>;
   /** pid of init (its exit shuts the system down), or null. */
   initPid: number | null;
+  /** The last stamp given to a server state region (ssr.ts): ordered across incarnations. */
+  stamp: number;
 }
