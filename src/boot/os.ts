@@ -97,11 +97,13 @@ export const HTTPD: ServiceConfig = {
 };
 
 /** tty's privileges and arguments when it feeds processes (user mode). */
-export const TTY_USER: Pick<ServiceConfig, 'privileges' | 'args'> = {
+export const TTY_USER: Pick<ServiceConfig, 'privileges' | 'args' | 'policy'> = {
   privileges: {
     to: ['rs', 'ds', 'vfs', 'pm'],
     types: ['rs.list', 'rs.restart', 'rs.update', 'rs.rollback', 'rs.history', 'ds.*', 'vfs.ttydata', 'vfs.ttyreset', 'pm.kill'],
     kcalls: ['console-write', 'console-info', 'shutdown'],
   },
   args: { mode: 'user' },
+  // Unread console input and the foreground process live in server state regions.
+  policy: { mode: 'ssr-restart', retries: 1 },
 };

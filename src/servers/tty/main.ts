@@ -9,6 +9,7 @@ import { doEof, doInput, doRead } from './discipline.js';
 import { doInfo, doSetfg, doWrite } from './io.js';
 import { ttyProtocol } from './protocol.js';
 import type { TtyState } from './state.js';
+import { recoverTty, withSsr } from './ssr.js';
 
 const fresh = async (ctx: Ctx): Promise<TtyState> => {
   const info = await ctx.kcall<{ attached: boolean; isTTY: boolean }>({ call: 'console-info' });
@@ -23,6 +24,7 @@ const fresh = async (ctx: Ctx): Promise<TtyState> => {
     foreground: null,
     queue: [],
     running: false,
+    stamp: 0,
   };
 };
 
@@ -36,13 +38,19 @@ export default defineServer<TtyState, typeof ttyProtocol>({
     if (state.mode === 'user') ctx.send('vfs', { type: 'vfs.ttyreset' });
     return state;
   },
+  // Under ssr-restart: the unread input and the foreground process come back too.
+  recover: async (regions, ctx) => {
+    const state = recoverTty(await fresh(ctx), regions);
+    if (state.mode === 'user') ctx.send('vfs', { type: 'vfs.ttyreset' });
+    return state;
+  },
   start: (state, ctx) => prompt(state, ctx),
-  handlers: {
+  handlers: withSsr({
     'console.input': doInput,
     'console.eof': doEof,
     'tty.read': doRead,
     'tty.write': doWrite,
     'tty.setfg': doSetfg,
     'tty.info': doInfo,
-  },
+  }),
 });

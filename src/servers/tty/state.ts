@@ -23,4 +23,6 @@ export interface TtyState {
   /** Built-in mode: lines waiting to run, and whether one is running. */
   queue: string[];
   running: boolean;
+  /** The last stamp given to a server state region snapshot (ssr.ts). */
+  stamp: number;
 }
