@@ -17,11 +17,12 @@ import { ipc } from './ipc.js';
 import { update } from './update.js';
 import { fs } from './fs.js';
 import { net } from './net.js';
+import { faults } from './faults.js';
 import { formatReport, machineInfo, writeReport } from './lib/report.js';
 import type { Experiment, Report } from './lib/types.js';
 
 /** The registry, in the order `all` runs them. */
-const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net];
+const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net, faults];
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 

@@ -14,7 +14,7 @@ import { defineServer, type Ctx } from '../../sys/index.js';
 import { configFrom } from './policy.js';
 import { schedServerProtocol } from './protocol.js';
 import { doLimit, doNice, doPs, doTop, settingsFrom } from './requests.js';
-import { arm, doAlarm } from './sampler.js';
+import { arm, doAlarm, sample } from './sampler.js';
 import type { SchedState } from './state.js';
 
 const fresh = (ctx: Ctx): SchedState => ({
@@ -30,9 +30,11 @@ export default defineServer<SchedState, typeof schedServerProtocol>({
   protocol: schedServerProtocol,
   init: fresh,
   // After a crash: the settings clients made come back from their regions (CPU time from the kernel).
-  recover: (regions, ctx) => {
+  recover: async (regions, ctx) => {
     const state = fresh(ctx);
     for (const [pid, s] of settingsFrom(regions)) state.restored.set(pid, { nice: s.nice, limitMs: s.limitMs });
+    // One sample now, so the table (and the settings on it) is back before the first request.
+    await sample(state, ctx);
     return state;
   },
   // Fresh start or restart (not an update: the old incarnation's alarm, with the tag the
