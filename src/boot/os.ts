@@ -63,8 +63,12 @@ export const NET: ServiceConfig = {
   privileges: {
     to: ['*'],
     types: ['net.event'],
-    kcalls: ['tcp-listen', 'tcp-connect', 'tcp-write', 'tcp-end', 'tcp-close', 'tcp-pause', 'tcp-list', 'whois', 'alarm'],
+    kcalls: ['tcp-listen', 'tcp-connect', 'tcp-write', 'tcp-end', 'tcp-close', 'tcp-pause', 'tcp-list', 'tcp-delegate', 'whois', 'alarm'],
   },
+  // Each owner's sockets live in its server state region; the device holds the connections:
+  // a crash of net is transparent to them (src/servers/net/ssr.ts). Retries: a blocked
+  // accept or recv is given again at each crash, so a few are allowed.
+  policy: { mode: 'ssr-restart', retries: 3 },
 };
 
 /** CPU accounting and limits: reads the kernel's per-worker CPU figures, signals processes through pm. */
@@ -84,6 +88,9 @@ export const KVD: ServiceConfig = {
   source: 'src/user/kvd/main.ts',
   // tcp-write: replies go straight to the connections net delegated to it (the fast path).
   privileges: { to: ['net', 'vfs'], types: ['net.*', 'vfs.*'], kcalls: ['alarm', 'tcp-write'] },
+  // Its connections' sessions live in its server state region; replies wait for the AOF and
+  // the kernel's TCP device delivers again what a crashed kvd had not answered.
+  policy: { mode: 'ssr-restart', retries: 1 },
   limits: { memoryMb: 1024 },
   args: { host: '127.0.0.1', port: 6380, dir: '/var/lib/kvd' },
 };

@@ -209,6 +209,29 @@ export interface TcpHandleInfo {
   txBytes: number;
   /** The label its data goes to directly, if delegated. */
   delegate: string | null;
+  /**
+   * What a restarted net needs to find its connections again (net's recovery, DESIGN.md §5):
+   * the listener a connection was accepted on (null: connected out, or a listener itself);
+   * a delegated connection's Molt socket number; whether it is held until net names its
+   * socket (accepted on a delegating listener, not yet delegated); whether the peer ended
+   * its stream; whether reading is paused.
+   */
+  listener?: number | null;
+  sock?: number | null;
+  awaiting?: boolean;
+  ended?: boolean;
+  paused?: boolean;
+  /**
+   * Acknowledged delivery (a delegated connection whose daemon opted in): the bytes
+   * delivered and not yet acknowledged, kept by the device to be delivered again if the
+   * daemon restarts (see the TCP device).
+   */
+  acking?: boolean;
+  /** The stream offset up to which the daemon acknowledged cleanly; bytes delivered past it. */
+  acked?: number;
+  unacked?: number;
+  /** A name for the connection unique across boots (handle numbers restart at each boot). */
+  key?: string;
 }
 
 /**

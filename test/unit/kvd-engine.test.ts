@@ -53,7 +53,7 @@ const T0 = 1_700_000_000_000;
 function kvd() {
   const st = freshState({ dir: '/var/lib/kvd', port: 6380 }, 1, T0);
   st.aof.on = true;
-  const c: Session = { db: 0, name: '', addr: 'test', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: T0, handle: -1 };
+  const c: Session = { db: 0, name: '', addr: 'test', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: T0, handle: -1, next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false };
   const clock = { now: T0 };
   const raw = (...argv: string[]) => execute(st, c, argv, clock.now);
   const r = (...argv: string[]) => decode(raw(...argv));

@@ -25,7 +25,7 @@ function v2State(): KvdCore {
 }
 
 function session(): Session {
-  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0, handle: -1 };
+  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0, handle: -1, next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false };
 }
 
 function snapshot(st: KvdCore): unknown[] {

@@ -4,11 +4,12 @@
  * either a `net.event` pushed to a watching owner, or queued data that answers blocked
  * callers (`wake`).
  *
- * Entry point: `doTcpEvent`.
+ * Entry points: `doTcpEvent`, `admit`.
  */
-import { err, ok, type Handler } from '../../sys/index.js';
+import { err, ok, type Ctx, type Handler } from '../../sys/index.js';
 import type { NetRequest, SockAddr } from './protocol.js';
-import { emit, newSock, SOCK_RX_MAX, wake } from './sockets.js';
+import { acceptedId, emit, newSock, SOCK_RX_MAX, wake } from './sockets.js';
+import type { Sock } from './state.js';
 import type { NetState } from './state.js';
 
 type Req<K extends NetRequest['type']> = Extract<NetRequest, { type: K }>;
@@ -24,25 +25,7 @@ export const doTcpEvent: Handler<NetState, Req<'kernel.tcp'>> = (state, msg, ctx
         ctx.kcast({ call: 'tcp-close', handle: msg.handle });
         return ok(null);
       }
-      const conn = newSock(state, listener.owner, listener.ownerLabel);
-      conn.state = 'connected';
-      conn.handle = msg.handle;
-      conn.local = msg.local as SockAddr;
-      conn.remote = msg.remote as SockAddr;
-      state.byHandle.set(msg.handle, conn.id);
-      if (listener.watched) {
-        conn.watched = true;
-        if (listener.delegated) {
-          // The device kept this connection's events: name its socket and they go straight
-          // to the owner, after this accept (both go out in this order).
-          conn.delegated = true;
-          ctx.send(listener.owner, { type: 'net.event', sock: listener.id, kind: 'accept', conn: conn.id, remote: conn.remote, handle: msg.handle });
-          ctx.kcast({ call: 'tcp-delegate', handle: msg.handle, to: listener.ownerLabel, sock: conn.id });
-        } else emit(listener, { kind: 'accept', conn: conn.id, remote: conn.remote }, ctx);
-      } else {
-        listener.pending.push(conn.id);
-        wake(state, listener, ctx);
-      }
+      admit(state, listener, msg.handle, msg.local as SockAddr, msg.remote as SockAddr, ctx);
       return ok(null);
     }
     case 'data': {
@@ -86,6 +69,35 @@ export const doTcpEvent: Handler<NetState, Req<'kernel.tcp'>> = (state, msg, ctx
       return err('EINVAL', `unknown TCP event ${msg.event}`);
   }
 };
+
+/**
+ * A connection accepted on `listener` becomes a socket of the listener's owner, numbered
+ * after its device handle (`acceptedId`: a restarted net gives it the same number), then
+ * goes to the owner: announced (a watched listener; a delegated one's data then goes
+ * straight to the owner), or queued for `net.accept`.
+ */
+export function admit(state: NetState, listener: Sock, handle: number, local: SockAddr | null, remote: SockAddr | null, ctx: Ctx): Sock {
+  const conn = newSock(state, listener.owner, listener.ownerLabel, acceptedId(handle));
+  conn.state = 'connected';
+  conn.handle = handle;
+  conn.local = local;
+  conn.remote = remote;
+  state.byHandle.set(handle, conn.id);
+  if (listener.watched) {
+    conn.watched = true;
+    if (listener.delegated) {
+      // The device kept this connection's events: name its socket and they go straight
+      // to the owner, after this accept (both go out in this order).
+      conn.delegated = true;
+      ctx.send(listener.owner, { type: 'net.event', sock: listener.id, kind: 'accept', conn: conn.id, remote: conn.remote, handle });
+      ctx.kcast({ call: 'tcp-delegate', handle, to: listener.ownerLabel, sock: conn.id });
+    } else emit(listener, { kind: 'accept', conn: conn.id, remote: conn.remote! }, ctx);
+  } else {
+    listener.pending.push(conn.id);
+    wake(state, listener, ctx);
+  }
+  return conn;
+}
 
 function sockOf(state: NetState, handle: number) {
   const id = state.byHandle.get(handle);

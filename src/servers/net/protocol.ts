@@ -42,6 +42,14 @@ export interface SockInfo {
   watched: boolean;
   rxBytes: number;
   txBytes: number;
+  /** The kernel TCP device's handle (null before listening or connecting, and once closed). */
+  handle?: number | null;
+  /** Its data goes between the device and the owner directly (the fast path). */
+  delegated?: boolean;
+  /** Acknowledged delivery (see the TCP device): the stream offset the owner acknowledged cleanly. */
+  acked?: number;
+  /** The connection's name, unique across boots. */
+  key?: string;
 }
 
 /** What `net.select` answers: the sockets ready now (readable: data, end, a connection to accept or an error). */

@@ -144,9 +144,17 @@ export function closeSock(state: NetState, s: Sock, ctx: Ctx): void {
   }
 }
 
-export function newSock(state: NetState, owner: number, ownerLabel: string | null): Sock {
+/**
+ * Sockets of accepted connections are numbered after their device handle (unique for the
+ * kernel's life), above every number `net.socket` hands out: a restarted net that finds a
+ * connection in the device gives it the number its owner was told.
+ */
+export const ACCEPTED_BASE = 1_000_000;
+export const acceptedId = (handle: number) => ACCEPTED_BASE + handle;
+
+export function newSock(state: NetState, owner: number, ownerLabel: string | null, id?: number): Sock {
   const s: Sock = {
-    id: state.nextSock++, owner, ownerLabel, state: 'fresh', handle: null, local: null, remote: null, backlog: DEFAULT_BACKLOG,
+    id: id ?? state.nextSock++, owner, ownerLabel, state: 'fresh', handle: null, local: null, remote: null, backlog: DEFAULT_BACKLOG,
     pending: [], rx: [], rxQueued: 0, rxEnded: false, error: null, watched: false, delegated: false, paused: false, waiters: [], rxBytes: 0, txBytes: 0,
   };
   state.socks.set(s.id, s);
@@ -314,6 +322,12 @@ export const doWatch: Handler<NetState, Req<'net.watch'>> = async (state, msg, c
   const s = own(state, msg, msg.sock);
   if (isErr(s)) return s;
   if (s.waiters.length > 0) return err('EBUSY', `socket ${s.id} has blocked callers`);
+  if (s.delegated && s.state === 'connected' && s.handle !== null && s.ownerLabel !== null) {
+    // Watched again (its owner restarted): delegate it again — the device delivers what
+    // the owner had not acknowledged again (acknowledged delivery), then goes on.
+    const r = await ctx.kcall({ call: 'tcp-delegate', handle: s.handle, to: s.ownerLabel, sock: s.id });
+    return r.ok ? ok(null) : r;
+  }
   s.watched = true;
   // A watched listener's new connections take the fast path: their data goes from the
   // kernel straight to the owner (see the TCP device), not through net.
@@ -350,10 +364,14 @@ export const doList: Handler<NetState, Req<'net.list'>> = async (state, _msg, ct
   const dev = await ctx.kcall<TcpHandleInfo[]>({ call: 'tcp-list' });
   const byHandle = new Map((dev.ok ? dev.value : []).map((h) => [h.handle, h]));
   const rows: SockInfo[] = [...state.socks.values()].map((s) => {
-    const h = s.delegated && s.handle !== null ? byHandle.get(s.handle) : undefined;
+    const dev = s.handle !== null ? byHandle.get(s.handle) : undefined;
+    const h = s.delegated ? dev : undefined;
     return {
       sock: s.id, owner: s.ownerLabel, state: s.state, local: s.local, remote: s.remote, rxQueued: s.rxQueued,
       backlog: s.pending.length, watched: s.watched, rxBytes: h ? h.rxBytes : s.rxBytes, txBytes: h ? h.txBytes : s.txBytes,
+      handle: s.handle, delegated: s.delegated,
+      ...(dev?.acking && dev.acked !== undefined ? { acked: dev.acked } : {}),
+      ...(dev?.key ? { key: dev.key } : {}),
     };
   });
   return ok(rows);

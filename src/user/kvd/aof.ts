@@ -5,7 +5,9 @@
  *   truncated last command is dropped (and the file cut back to the last whole command),
  *   with a note INFO shows.
  * - **Append**: the engine appends every mutation to `aof.buf` (engine.ts `propagate`);
- *   `pump` writes it out. All of kvd's AOF I/O runs inside `pump`, one operation at a
+ *   `pump` writes it out at once (`kick`), and the replies of the requests that made the
+ *   mutations go out only when their bytes are handed to vfs (group commit: replies.ts) —
+ *   a crash of kvd loses no acknowledged write. All of kvd's AOF I/O runs inside `pump`, one operation at a
  *   time (`aof.busy`), so writes are never reordered: a flush takes the whole buffer,
  *   and what arrives meanwhile waits for the next round. Syncs (vfs.sync) about once a
  *   second (appendfsync everysec), and at shutdown (`flushAndSync`).
@@ -22,12 +24,11 @@
 import type { Ctx } from '../../sys/index.js';
 import { execute } from './engine.js';
 import { encodeCommand, latin1Bytes, parseRequests } from './resp.js';
+import { releaseReplies } from './replies.js';
 import { List, type KvdCore, type Session } from './state.js';
 
 /** Largest vfs read/write. */
 const IO_MAX = 1 << 20;
-/** Flush timer: how long a mutation waits in memory at most (ms). */
-export const FLUSH_MS = 10;
 /** appendfsync everysec. */
 export const SYNC_MS = 1000;
 /** Automatic rewrite: past this size, and past twice the size after the last rewrite. */
@@ -85,7 +86,10 @@ function* flatPairs(m: Map<string, string>): Generator<string> {
 
 /** A client for replaying: it starts in database 0 and carries SELECTs across chunks. */
 export function replayClient(now: number): Session {
-  return { db: 0, name: 'aof', addr: 'aof', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now, handle: -1 };
+  return {
+    db: 0, name: 'aof', addr: 'aof', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now, handle: -1,
+    next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false,
+  };
 }
 
 /**
@@ -95,8 +99,38 @@ export function replayClient(now: number): Session {
 export function replayBytes(st: KvdCore, c: Session, buf: Uint8Array, now: number): { pos: number; commands: number; error: string | null } {
   const reqs: string[][] = [];
   const r = parseRequests(buf, reqs);
-  for (const argv of reqs) execute(st, c, argv, now);
-  return { pos: r.pos, commands: reqs.length, error: r.error };
+  let commands = 0;
+  for (const argv of reqs) {
+    if (argv[0] === ANSWERED) st.answered.set(Number(argv[1]), { end: Number(argv[2]), reply: argv[3] ?? '' });
+    else if (argv[0] === BOOT) st.answered.clear();
+    else {
+      execute(st, c, argv, now);
+      commands++;
+    }
+  }
+  return { pos: r.pos, commands, error: r.error };
+}
+
+/**
+ * Records that are not commands (RESP arrays like the rest, so the file stays one
+ * stream): `KVD.BOOT <id>` starts a boot of kvd (a fresh start, not a restart after a
+ * crash); `KVD.ANSWERED <handle> <end> <reply>` follows the writes of a batch of requests
+ * of an acknowledging connection — the batch ends at stream offset `end` and `reply` is
+ * its answer. A kvd that crashed after the batch's writes reached the file but before the
+ * reply went out finds it here when the device delivers the batch again: it sends the
+ * reply instead of running the batch twice. Only the records after the last `KVD.BOOT`
+ * count (TCP handles are numbered afresh at each boot); a rewrite drops them all.
+ */
+export const ANSWERED = 'KVD.ANSWERED';
+export const BOOT = 'KVD.BOOT';
+
+/** Append the `KVD.ANSWERED` record of a batch (after its writes, in the same stream). */
+export function appendAnswered(st: KvdCore, handle: number, end: number, reply: string): void {
+  const aof = st.aof;
+  if (!aof.on) return;
+  const rec = encodeCommand([ANSWERED, String(handle), String(end), reply]);
+  aof.buf += rec;
+  if (aof.rwBuf !== null) aof.rwBuf += rec;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -169,6 +203,11 @@ export async function loadAof(st: KvdCore, ctx: Ctx): Promise<number> {
   const fd = await vfs<number>(ctx, { type: 'vfs.open', path: aof.path, flags: 'a' });
   if (!fd.ok) throw new Error(`kvd: open ${aof.path} for appending: ${fd.code} ${fd.message ?? ''}`);
   aof.fd = fd.value;
+  if (ctx.self.kind !== 'restart') {
+    // A new boot of kvd: the answered records before this one name connections of another boot.
+    st.answered.clear();
+    valid += await writeAll(ctx, aof.fd, encodeCommand([BOOT, `${ctx.self.incarnation}.${ctx.now()}`]));
+  }
   aof.size = valid;
   aof.baseSize = valid;
   aof.loadNote = note;
@@ -197,20 +236,27 @@ class WriteError extends Error {
   }
 }
 
-/** Write `aof.buf` to the file (the whole of it, in order). false if the write failed (the rest is kept for a retry). */
+/**
+ * Write `aof.buf` to the file (the whole of it, in order), then send the replies that
+ * waited for it (group commit). false if the write failed (the rest is kept for a retry).
+ */
 async function flushBuf(st: KvdCore, ctx: Ctx): Promise<boolean> {
   const aof = st.aof;
   const text = aof.buf;
   aof.buf = '';
+  aof.taken += text.length;
   try {
     aof.size += await writeAll(ctx, aof.fd, text);
     aof.unsynced = true;
     aof.lastError = '';
+    releaseReplies(st, ctx);
   } catch (e) {
     const written = e instanceof WriteError ? e.written : 0;
     aof.size += written;
     aof.buf = text.slice(written) + aof.buf;
+    aof.taken -= text.length - written;
     aof.lastError = `write: ${(e as Error).message}`;
+    releaseReplies(st, ctx);
     return false;
   }
   if (!aof.rewriting && !aof.rewriteQueued && aof.size > REWRITE_MIN && aof.size > 2 * aof.baseSize) aof.rewriteQueued = true;
@@ -235,9 +281,11 @@ export async function pump(st: KvdCore, ctx: Ctx, forceSync = false): Promise<vo
   if (aof.busy) return;
   aof.busy = true;
   try {
-    for (let rounds = 0; rounds < 1000; rounds++) {
+    for (let rounds = 0; rounds < 100_000; rounds++) {
       if (aof.fd < 0) {
+        aof.taken += aof.buf.length;
         aof.buf = '';
+        releaseReplies(st, ctx, true);
         return;
       }
       if (aof.buf.length > 0) {
@@ -296,7 +344,12 @@ async function rewrite(st: KvdCore, ctx: Ctx): Promise<void> {
     if (!s.ok) throw new Error(`sync: ${s.code} ${s.message ?? ''}`);
     const r = await vfs(ctx, { type: 'vfs.rename', oldPath: tmp, newPath: aof.path });
     if (!r.ok) throw new Error(`rename ${tmp}: ${r.code} ${r.message ?? ''}`);
-    aof.buf = aof.rwBuf ?? '';
+    // The replies waiting for what `buf` held: the new file has it (written in step 3) but
+    // for what `rwBuf` still holds — `rwBuf` is a suffix of `buf`, so the stream position
+    // written moves to where `rwBuf` begins.
+    const rest = aof.rwBuf ?? '';
+    aof.taken += aof.buf.length - rest.length;
+    aof.buf = rest;
     aof.rwBuf = null;
     const old = aof.fd;
     aof.fd = tmpFd;
@@ -307,6 +360,7 @@ async function rewrite(st: KvdCore, ctx: Ctx): Promise<void> {
     aof.unsynced = true;
     aof.rewrites++;
     aof.lastError = '';
+    releaseReplies(st, ctx);
   } catch (e) {
     aof.lastError = `rewrite: ${(e as Error).message}`;
     aof.rwBuf = null;
@@ -320,14 +374,15 @@ async function rewrite(st: KvdCore, ctx: Ctx): Promise<void> {
   }
 }
 
-/** After mutations: make sure a flush alarm is on its way. */
+/**
+ * After mutations: write them now — replies wait for it (group commit). A write already
+ * in flight takes everything appended meanwhile when it completes (one vfs.write per
+ * round, however many clients' mutations it carries).
+ */
 export function kick(st: KvdCore, ctx: Ctx): void {
   const aof = st.aof;
-  if (aof.flushArmed || aof.fd < 0 || (aof.buf.length === 0 && !aof.rewriteQueued)) return;
-  aof.flushArmed = true;
-  void ctx.kcall({ call: 'alarm', ms: FLUSH_MS, tag: 'flush' }).then((r) => {
-    if (!r.ok) aof.flushArmed = false;
-  });
+  if (aof.busy || aof.fd < 0 || (aof.buf.length === 0 && !aof.rewriteQueued)) return;
+  void pump(st, ctx);
 }
 
 /** Shutdown: wait (bounded) for I/O in flight, then write everything and sync. */

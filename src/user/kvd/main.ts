@@ -12,13 +12,15 @@
  */
 import { defineServer } from '../../sys/index.js';
 import { kvdProtocol } from './protocol.js';
-import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd, withListener } from './server.js';
+import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd, withListener, withRecovery } from './server.js';
 import { Db, freshState, List, type KvdState } from './state.js';
 import { readOldDb } from './transfer.js';
 
 export default defineServer<KvdState, typeof kvdProtocol>({
   protocol: kvdProtocol,
   init: withListener((ctx): KvdState => freshState(ctx.self.args, ctx.self.incarnation, ctx.now())),
+  // After a crash: the listener back, and the open connections' sessions from the regions (server.ts).
+  recover: withRecovery((ctx): KvdState => freshState(ctx.self.args, ctx.self.incarnation, ctx.now())),
   start: startKvd,
   stop: stopKvd,
   handlers: kvdHandlers,

@@ -16,6 +16,8 @@ export const kvdProtocol = {
     error: t.optional(t.string),
     /** A delegated connection's kernel TCP handle (the fast path: kvd writes to it directly). */
     handle: t.optional(t.int),
+    /** Acknowledged delivery: the stream offset of `data` (see the kernel's TCP device). */
+    at: t.optional(t.int),
   }),
   /** From the kernel, one-way: an alarm kvd set (`flush`, or `tick:<gen>`). */
   'clock.alarm': t.object({ tag: t.string }),

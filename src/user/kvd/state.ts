@@ -192,6 +192,56 @@ export interface Session {
    * are written straight to it), or -1: replies go through net (`net.send`).
    */
   handle: number;
+  /**
+   * Acknowledged delivery (the connection's bytes carry stream offsets; see the kernel's
+   * TCP device): the offset of the next byte expected, or -1 (no offsets).
+   */
+  next: number;
+  /** The stream offset of the first byte of `pending` (or of the chunk being run). */
+  bufAt: number;
+  /** Replies held until the AOF bytes they depend on are handed to vfs (group commit). */
+  held: number;
+  /** Close once the held replies are out (QUIT or a protocol error after a held reply). */
+  closeAfter: boolean;
+  /** An incomplete request is kept only here (too large to keep for redelivery): a crash of kvd closes the connection. */
+  risky: boolean;
+  /** After a restart: the reply the AOF says was owed for the stream up to `end` (its writes are in the file). */
+  answered?: Answered | null;
+}
+
+/** A batch of an acknowledging connection whose writes reached the AOF: its reply, and where in the stream it ends. */
+export interface Answered {
+  end: number;
+  reply: string;
+}
+
+/**
+ * kvd's server state region (one per client that brings it connection events: the kernel
+ * for delegated connections, net otherwise): the sessions whose state is not the default,
+ * so that a restarted kvd gives each open connection its database and name back. A session
+ * changed by a chunk of requests starting at stream offset `at` is kept as before (`db`,
+ * `name`) and after (`db1`, `name1`) that chunk: if the device delivers the chunk again
+ * (it was not answered), the session starts from the state before it.
+ */
+export interface SessionRegion {
+  db: number;
+  name: string;
+  at: number;
+  db1: number;
+  name1: string;
+  risky: boolean;
+  stamp: number;
+}
+
+export interface KvdRegion {
+  sessions: Record<string, SessionRegion>;
+}
+
+/** A reply held for the group commit: sent once the AOF is written up to `pos`. */
+export interface HeldReply {
+  sock: number;
+  reply: string;
+  pos: number;
 }
 
 /**
@@ -217,6 +267,12 @@ export interface AofState {
   busy: boolean;
   /** A `flush` alarm is pending. */
   flushArmed: boolean;
+  /**
+   * Characters of the command stream taken out of `buf` by writes that completed (or are
+   * in flight); the stream position after the last appended character is `taken +
+   * buf.length`. A held reply waits until its position is written.
+   */
+  taken: number;
   /** Written but not yet synced. */
   unsynced: boolean;
   lastSync: number;
@@ -259,6 +315,17 @@ export interface KvdCore {
   tickGen: number;
   /** Connection events that came while loading (after a restart, open connections keep talking): run once serving. */
   held: HeldEvent[];
+  /** Replies waiting for the AOF (group commit), in stream order. */
+  waiting: HeldReply[];
+  /** Sessions whose region entry must be committed (by the next handler that can). */
+  regionDirty: number[];
+  /** Each session's region entry as last changed (committed with `regionDirty`). */
+  regionEntries: Map<number, SessionRegion>;
+  regionStamp: number;
+  /** After a crash: the sessions the regions kept, by socket (used once, at start). */
+  recovered: Array<[number, SessionRegion]> | null;
+  /** The AOF's `KVD.ANSWERED` records of this boot, by TCP handle (read at load, used once, at start). */
+  answered: Map<number, Answered>;
 }
 
 /** A net event kept for later. */
@@ -269,6 +336,8 @@ export interface HeldEvent {
   remote?: { host: string; port: number };
   data?: Uint8Array;
   handle?: number;
+  /** A delegated connection's stream offset of `data` (acknowledged delivery). */
+  at?: number;
 }
 
 /** Version 1's state root. */
@@ -301,6 +370,7 @@ export function freshCore<D extends Keyspace>(args: Record<string, unknown>, dbs
       baseSize: 0,
       busy: false,
       flushArmed: false,
+      taken: 0,
       unsynced: false,
       lastSync: now,
       rewriting: false,
@@ -312,6 +382,12 @@ export function freshCore<D extends Keyspace>(args: Record<string, unknown>, dbs
     stats: { startedAt: now, connections: 0, commands: 0, expired: 0, hits: 0, misses: 0, dirty: 0, protocolErrors: 0 },
     tickGen,
     held: [],
+    waiting: [],
+    regionDirty: [],
+    regionEntries: new Map(),
+    regionStamp: 0,
+    recovered: null,
+    answered: new Map(),
   };
 }
 
