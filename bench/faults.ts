@@ -370,8 +370,13 @@ async function print(env: Env): Promise<Seen> {
 
 const KV_PAIRS = 8;
 
-/** kvd over TCP: SET then GET each key; afterwards, every acknowledged SET must read back. */
-async function redis(env: Env): Promise<Seen> {
+/**
+ * kvd over TCP: SET then GET each key; afterwards, every acknowledged SET must read back.
+ * With `reconnect`, each pair on a new connection: net itself sees every connection
+ * (accepted, closed) — a delegated connection's data bypasses net, so this is what
+ * exercises it.
+ */
+async function redis(env: Env, reconnect = false): Promise<Seen> {
   const seen: Seen = { errors: [], wrong: [] };
   const acked = new Map<string, string>();
   const h: { conn: Resp | null } = { conn: null };
@@ -402,6 +407,7 @@ async function redis(env: Env): Promise<Seen> {
     else if (g && acked.has(key) && (g.kind !== 'bulk' || g.text !== val)) seen.wrong.push(`GET ${key} → ${g.kind} ${g.text}, set ${val}`);
     // Two commands in a row without an answer: the service is not answering; stop the slice.
     failures = s === null && g === null ? failures + 1 : 0;
+    if (reconnect) drop();
   }
   drop();
   // After recovery: everything acknowledged is still there (a new connection, a few tries).
@@ -430,7 +436,7 @@ const WORKLOADS: Record<Target, Workload> = {
   vfs: { at: 'vfs.write', maxAfter: CHURN_LINES - 5, run: churn },
   mfs: { at: 'mfs.write', maxAfter: CHURN_LINES - 5, run: churn },
   pm: { at: 'pm.spawn', minAfter: 1, maxAfter: SPAWNS, run: spawnWait },
-  net: { at: 'kernel.tcp', maxAfter: KV_PAIRS, run: redis },
+  net: { at: 'kernel.tcp', maxAfter: KV_PAIRS, run: (env) => redis(env, true) },
   sched: { at: 'sched.ps', maxAfter: NICES - 1, run: nice },
   tty: { at: 'tty.write', maxAfter: PRINT_LINES - 4, run: print },
   kvd: { at: 'net.event', maxAfter: KV_PAIRS, run: redis },
