@@ -118,3 +118,24 @@ export function ok<T>(value: T): Result<T> {
 export function err(code: ErrCode, message?: string): Result<never> {
   return message === undefined ? { ok: false, code } : { ok: false, code, message };
 }
+
+/**
+ * A handler table whose every handler is followed, in the same request, by `after` — e.g.
+ * committing a snapshot into the caller's server state region, which the runtime commits
+ * only if the whole request completes.
+ */
+export function withAfter<S, T extends Record<string, Handler<S, never>>>(
+  handlers: T,
+  after: (state: S, msg: Header & { type: string }, ctx: Ctx) => void | Promise<void>,
+): T {
+  const out: Record<string, unknown> = {};
+  for (const [type, h] of Object.entries(handlers)) {
+    const handler = h as unknown as (s: S, m: Header & { type: string }, c: Ctx) => HandlerResult | Promise<HandlerResult>;
+    out[type] = async (state: S, msg: Header & { type: string }, ctx: Ctx) => {
+      const r = await handler(state, msg, ctx);
+      await after(state, msg, ctx);
+      return r;
+    };
+  }
+  return out as T;
+}

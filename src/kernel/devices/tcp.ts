@@ -36,6 +36,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import type { ErrCode, TcpEvent, TcpHandleInfo } from '../abi.js';
+import { concatBytes as concat } from '../../lib/bytes.js';
 
 export interface TcpSink {
   /** Deliver an event to the label that owns the handle. */
@@ -433,16 +434,6 @@ export class TcpDevice {
     if (!h.socket) throw new TcpError('EINVAL', `TCP handle ${handle} is a listener`);
     return h;
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function validPort(port: number): void {

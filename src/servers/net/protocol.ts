@@ -71,6 +71,23 @@ export const NET_MAX_IO = 1 << 20;
 /** Sockets one owner may hold. */
 export const NET_MAX_SOCKETS = 1024;
 
+/**
+ * What an event-driven owner's protocol declares for `net.event` (from net, or for a
+ * delegated connection from the kernel's TCP device): the fields of `NetEvent`, plus a
+ * delegated connection's `handle` (its owner may write to it directly) and `at`, the
+ * stream offset of `data` under acknowledged delivery (see the TCP device).
+ */
+export const netEventSchema = t.object({
+  sock: t.int,
+  kind: t.oneOf('accept', 'data', 'end', 'close'),
+  conn: t.optional(t.int),
+  remote: t.optional(t.any),
+  data: t.optional(t.any),
+  error: t.optional(t.string),
+  handle: t.optional(t.int),
+  at: t.optional(t.int),
+});
+
 export const netProtocol = {
   /** → sock. */
   'net.socket': t.object({}),

@@ -12,7 +12,7 @@
  *
  * Entry points: `withSsr(handlers)`, `recoverPm`.
  */
-import type { Ctx, Endpoint, EndpointInfo, Handler, HandlerResult, Header } from '../../sys/index.js';
+import { withAfter, type Ctx, type Endpoint, type EndpointInfo, type Handler, type Header } from '../../sys/index.js';
 import { pidOfLabel } from './protocol.js';
 import type { PmState, Proc } from './state.js';
 
@@ -41,18 +41,8 @@ async function commit(state: PmState, msg: Header & { type: string }, ctx: Ctx):
 }
 
 /** Every handler, followed by the commit of its caller's region. */
-export function withSsr<T extends Record<string, Handler<PmState, never>>>(handlers: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [type, h] of Object.entries(handlers)) {
-    const handler = h as unknown as (s: PmState, m: Header & { type: string }, c: Ctx) => HandlerResult | Promise<HandlerResult>;
-    out[type] = async (state: PmState, msg: Header & { type: string }, ctx: Ctx) => {
-      const r = await handler(state, msg, ctx);
-      await commit(state, msg, ctx);
-      return r;
-    };
-  }
-  return out as T;
-}
+/** Every handler, followed by the commit of its caller's region. */
+export const withSsr = <T extends Record<string, Handler<PmState, never>>>(handlers: T): T => withAfter(handlers, commit);
 
 /**
  * Rebuild the process table: entries from the regions (newest per pid), running if the

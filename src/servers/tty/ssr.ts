@@ -9,7 +9,7 @@
  *
  * Entry points: `withSsr(handlers)`, `recoverTty`.
  */
-import type { Ctx, Endpoint, Handler, HandlerResult, Header } from '../../sys/index.js';
+import { withAfter, type Ctx, type Endpoint, type Handler, type Header } from '../../sys/index.js';
 import type { TtyState } from './state.js';
 
 export interface TtyRegion {
@@ -21,22 +21,16 @@ export interface TtyRegion {
   foreground: number | null;
 }
 
-export function withSsr<T extends Record<string, Handler<TtyState, never>>>(handlers: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [type, h] of Object.entries(handlers)) {
-    const handler = h as unknown as (s: TtyState, m: Header & { type: string }, c: Ctx) => HandlerResult | Promise<HandlerResult>;
-    out[type] = async (state: TtyState, msg: Header & { type: string }, ctx: Ctx) => {
-      const r = await handler(state, msg, ctx);
-      if (ctx.ssr && state.mode === 'user') {
-        state.stamp = Math.max(state.stamp + 1, ctx.now() * 1000);
-        const region = ctx.ssr<TtyRegion>(() => ({ stamp: 0, edit: '', lines: [], eof: false, eofOnce: 0, foreground: null }));
-        Object.assign(region, { stamp: state.stamp, edit: state.edit, lines: [...state.lines], eof: state.eof, eofOnce: state.eofOnce, foreground: state.foreground });
-      }
-      return r;
-    };
-  }
-  return out as T;
+/** After a request: a stamped snapshot of the input and the foreground process into the caller's region. */
+function commit(state: TtyState, _msg: Header, ctx: Ctx): void {
+  if (!ctx.ssr || state.mode !== 'user') return;
+  state.stamp = Math.max(state.stamp + 1, ctx.now() * 1000);
+  const region = ctx.ssr<TtyRegion>(() => ({ stamp: 0, edit: '', lines: [], eof: false, eofOnce: 0, foreground: null }));
+  Object.assign(region, { stamp: state.stamp, edit: state.edit, lines: [...state.lines], eof: state.eof, eofOnce: state.eofOnce, foreground: state.foreground });
 }
+
+/** Every handler, followed by the commit of its caller's region. */
+export const withSsr = <T extends Record<string, Handler<TtyState, never>>>(handlers: T): T => withAfter(handlers, commit);
 
 /** The newest snapshot, over a fresh state. */
 export function recoverTty(fresh: TtyState, regions: Array<{ client: Endpoint; value: unknown }>): TtyState {

@@ -15,7 +15,7 @@
  *
  * Entry points: `withSsr(handlers)`, `recoverVfs`.
  */
-import type { Ctx, Endpoint, Handler, HandlerResult, Header } from '../../sys/index.js';
+import { withAfter, type Ctx, type Endpoint, type Handler, type Header } from '../../sys/index.js';
 import { pidOfLabel } from '../pm/protocol.js';
 import type { Mount, OpenFile, Proc, VfsState } from './state.js';
 
@@ -71,18 +71,8 @@ async function commit(state: VfsState, msg: Header & { type: string; child?: unk
 }
 
 /** Every handler, followed by the commit of its caller's region. */
-export function withSsr<T extends Record<string, Handler<VfsState, never>>>(handlers: T): T {
-  const out: Record<string, unknown> = {};
-  for (const [type, h] of Object.entries(handlers)) {
-    const handler = h as unknown as (s: VfsState, m: Header & { type: string }, c: Ctx) => HandlerResult | Promise<HandlerResult>;
-    out[type] = async (state: VfsState, msg: Header & { type: string }, ctx: Ctx) => {
-      const r = await handler(state, msg, ctx);
-      await commit(state, msg, ctx);
-      return r;
-    };
-  }
-  return out as T;
-}
+/** Every handler, followed by the commit of its caller's region. */
+export const withSsr = <T extends Record<string, Handler<VfsState, never>>>(handlers: T): T => withAfter(handlers, commit);
 
 /** Rebuild vfs from its regions: fd tables, open files (newest copy of each), reference counts, pipes. */
 export function recoverVfs(regions: Array<{ client: Endpoint; value: unknown }>, mounts: Mount[]): VfsState {

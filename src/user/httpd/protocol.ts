@@ -3,17 +3,11 @@
  * as messages is net's events for its sockets, plus `httpd.stats` for tests and tools.
  */
 import { t, type MessagesOf } from '../../sys/schema.js';
+import { netEventSchema } from '../../servers/net/protocol.js';
 
 export const httpdProtocol = {
   /** From net, one-way: a connection accepted on the listener, bytes, end of stream, close (NetEvent). */
-  'net.event': t.object({
-    sock: t.int,
-    kind: t.oneOf('accept', 'data', 'end', 'close'),
-    conn: t.optional(t.int),
-    remote: t.optional(t.any),
-    data: t.optional(t.any),
-    error: t.optional(t.string),
-  }),
+  'net.event': netEventSchema,
   /** → HttpdStatsReply. */
   'httpd.stats': t.object({}),
 } as const;

@@ -21,6 +21,7 @@ import { header, type HttpRequest } from './parse.js';
 import { fsPath, resolveTarget, urlPath } from './paths.js';
 import { contentType, encodeResponse, errorBody, formatHead, httpDate, latin1Bytes, parseHttpDate } from './response.js';
 import type { CachedFile, HttpdState, PathStat, Queued, StatResult } from './state.js';
+import { concatBytes as join } from '../../lib/bytes.js';
 
 /** vfs file descriptors httpd holds at once (vfs gives system callers one shared table of 64). */
 export const MAX_OPEN = 16;
@@ -245,16 +246,6 @@ function remember(st: HttpdState, path: string, f: CachedFile): void {
     st.cache.delete(k);
     st.cacheBytes -= v.data.length;
   }
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

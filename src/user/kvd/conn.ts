@@ -27,6 +27,7 @@ import type { KvdRequest, KvdStatsReply } from './protocol.js';
 import { ackPartial, aofPos, closeConn, holdOrSend, sendReply } from './replies.js';
 import { error, parseRequests } from './resp.js';
 import type { HeldEvent, KvdCore, KvdRegion, Session, SessionRegion } from './state.js';
+import { concatBytes as join } from '../../lib/bytes.js';
 
 type Req<K extends KvdRequest['type']> = Extract<KvdRequest, { type: K }>;
 
@@ -75,16 +76,6 @@ function newSession(st: KvdCore, sock: number, addr: string, now: number): Sessi
   st.sessions.set(sock, s);
   st.stats.connections++;
   return s;
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
