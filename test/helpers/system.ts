@@ -6,7 +6,7 @@
  * Entry points: `bootSystem(opts)`, `fixture(name)`, `collectTrace(kernel)`, `until(fn)`, `freePort()`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, Socket, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,21 @@ export async function bootSystem(opts: {
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A host-side TCP client to 127.0.0.1:`port`, with what it received so far and whether it closed. */
+export async function hostConnect(port: number): Promise<{ sock: Socket; got: () => string; closed: () => boolean }> {
+  const sock = new Socket();
+  let buf = '';
+  let closed = false;
+  sock.on('data', (d) => (buf += d.toString('utf8')));
+  sock.on('close', () => (closed = true));
+  sock.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.connect(port, '127.0.0.1', () => resolve());
+  });
+  return { sock, got: () => buf, closed: () => closed };
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now (the host picks it). */

@@ -17,13 +17,12 @@
  * net is given the `tcp-delegate` privilege here (the data fast path kvd's acknowledged
  * delivery rides on).
  */
-import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServiceConfig } from '../../src/kernel/abi.js';
 import { KVD, NET, TTY_USER, osServices } from '../../src/boot/os.js';
 import type { KvdStatsReply } from '../../src/user/kvd/protocol.js';
-import { bootSystem, freePort, until, type TestSystem } from '../helpers/system.js';
+import { bootSystem, hostConnect, freePort, until, type TestSystem } from '../helpers/system.js';
 
 type Mode = 'ssr-restart' | 'stateless-restart';
 
@@ -129,20 +128,6 @@ async function crash(sys: TestSystem, label: string, kind: string, at: string, a
   }, 20_000, `${label} to crash (${kind} at ${at}) and come back`);
 }
 
-/** A host client of a Molt echo server. */
-async function hostConnect(port: number): Promise<{ sock: Socket; got: () => string; closed: () => boolean }> {
-  const sock = new Socket();
-  let buf = '';
-  let closed = false;
-  sock.on('data', (d) => (buf += d.toString('utf8')));
-  sock.on('close', () => (closed = true));
-  sock.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.connect(port, '127.0.0.1', () => resolve());
-  });
-  return { sock, got: () => buf, closed: () => closed };
-}
 
 /** Connect, PING, QUIT on a fresh connection (accept and close events for net). */
 async function shortLived(port: number): Promise<string> {

@@ -4,29 +4,15 @@
  * blocking calls, select, errors; and net live-updated (and rolled back) under an open
  * connection that keeps working.
  */
-import { createServer, Socket, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NET, TTY_USER, osServices } from '../../src/boot/os.js';
-import { bootSystem, freePort, until, type TestSystem } from '../helpers/system.js';
+import { bootSystem, hostConnect, freePort, until, type TestSystem } from '../helpers/system.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
 
-/** A host-side TCP client with a buffer of what it received. */
-async function hostConnect(port: number): Promise<{ sock: Socket; got: () => string; closed: () => boolean }> {
-  const sock = new Socket();
-  let buf = '';
-  let closed = false;
-  sock.on('data', (d) => (buf += d.toString('utf8')));
-  sock.on('close', () => (closed = true));
-  sock.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.connect(port, '127.0.0.1', () => resolve());
-  });
-  return { sock, got: () => buf, closed: () => closed };
-}
 
 describe('net: TCP sockets for Molt programs over the host-TCP device', () => {
   let sys: TestSystem;
