@@ -3,7 +3,7 @@
  * (the default image plus test components), in a fresh temporary home, with a build
  * cache shared by all tests so bundles are built once.
  *
- * Entry points: `bootSystem(opts)`, `fixture(name)`, `collectTrace(kernel)`, `until(fn)`, `freePort()`.
+ * Entry points: `bootSystem(opts)`, `bootOs(opts)`, `fixture(name)`, `collectTrace(kernel)`, `until(fn)`, `freePort()`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Socket, type AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BootConfig, ServiceConfig, TraceEvent } from '../../src/kernel/abi.js';
 import { storageBootConfig } from '../../src/boot/image.js';
+import { TTY_USER, osServices } from '../../src/boot/os.js';
 import { Kernel, type KernelOptions } from '../../src/kernel/kernel.js';
 
 export const CACHE_DIR = join(tmpdir(), 'molt-test-cache');
@@ -74,6 +75,31 @@ export async function freePort(): Promise<number> {
   const port = (srv.address() as AddressInfo).port;
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/**
+ * Boot the storage stack plus the OS servers (`osServices`, without init) with tty feeding
+ * processes, and `extra` components; `policy` changes one OS server's recovery policy
+ * (with a short first backoff, for tests).
+ */
+export function bootOs(opts: {
+  root: 'mfs' | 'tmpfs';
+  extra?: ServiceConfig[];
+  policy?: { label: string; mode: 'ssr-restart' | 'stateless-restart' };
+  kernel?: Partial<KernelOptions>;
+}): Promise<TestSystem> {
+  const p = opts.policy;
+  return bootSystem({
+    ...(opts.kernel ? { kernel: opts.kernel } : {}),
+    config: (c) => ({
+      ...c,
+      services: [
+        ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
+        ...osServices({ root: opts.root, init: null }).map((s) => (p && s.label === p.label ? { ...s, policy: { ...s.policy, mode: p.mode, backoffBaseMs: 1 } } : s)),
+        ...(opts.extra ?? []),
+      ],
+    }),
+  });
 }
 
 /** Poll `fn` until it returns a truthy value (bounded: fails after `ms`). */

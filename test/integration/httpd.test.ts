@@ -11,9 +11,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { Socket, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTPD, NET, TTY_USER, osServices } from '../../src/boot/os.js';
+import { HTTPD, NET } from '../../src/boot/os.js';
 import type { HttpdStatsReply } from '../../src/user/httpd/protocol.js';
-import { bootSystem, freePort, until, type TestSystem } from '../helpers/system.js';
+import { bootOs, freePort, until, type TestSystem } from '../helpers/system.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -149,17 +149,7 @@ describe('httpd: an HTTP/1.1 static file server on Molt', () => {
   beforeAll(async () => {
     port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    sys = await bootSystem({
-      config: (c) => ({
-        ...c,
-        services: [
-          ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
-          ...osServices({ root: 'mfs', init: null }),
-          NET,
-          { ...HTTPD, args: { ...HTTPD.args, port } },
-        ],
-      }),
-    });
+    sys = await bootOs({ root: 'mfs', extra: [NET, { ...HTTPD, args: { ...HTTPD.args, port } }] });
     // httpd makes its missing document root (with a welcome page) as it starts: let it finish first.
     await until(async () => (await stats()).phase === 'serving', 10_000, 'httpd to serve');
     expect(new TextDecoder().decode(await call<Uint8Array>('vfs', { type: 'vfs.read', fd: await call<number>('vfs', { type: 'vfs.open', path: '/var/www/index.html', flags: 'r' }), length: 4096 }))).toContain('It works');

@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KVD, NET, TTY_USER, osServices } from '../../src/boot/os.js';
+import { KVD, NET } from '../../src/boot/os.js';
 import type { UpdateResult } from '../../src/servers/rs/protocol.js';
 import type { KvdStatsReply } from '../../src/user/kvd/protocol.js';
-import { bootSystem, until, type TestSystem } from '../helpers/system.js';
+import { bootOs, until, type TestSystem } from '../helpers/system.js';
 
 const run = promisify(execFile);
 const V2 = fileURLToPath(new URL('../corpus/kvd/v2.ts', import.meta.url));
@@ -27,18 +27,7 @@ const V1 = fileURLToPath(new URL('../../src/user/kvd/main.ts', import.meta.url))
 const NET_V2 = fileURLToPath(new URL('../corpus/net/v2.ts', import.meta.url));
 
 async function bootKvd(image: string): Promise<{ sys: TestSystem; port: number }> {
-  const sys = await bootSystem({
-    kernel: { disk: image, diskBlocks: 16_384 },
-    config: (c) => ({
-      ...c,
-      services: [
-        ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
-        ...osServices({ root: 'mfs', init: null }),
-        NET,
-        { ...KVD, args: { ...KVD.args, port: 0 } },
-      ],
-    }),
-  });
+  const sys = await bootOs({ root: 'mfs', kernel: { disk: image, diskBlocks: 16_384 }, extra: [NET, { ...KVD, args: { ...KVD.args, port: 0 } }] });
   const stats = await until(async () => {
     const r = await sys.kernel.call('kvd', { type: 'kvd.stats' });
     return r.ok && (r.value as KvdStatsReply).phase === 'serving' ? (r.value as KvdStatsReply) : null;

@@ -6,21 +6,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TTY_USER, osServices } from '../../src/boot/os.js';
 import type { ProcInfo } from '../../src/servers/pm/protocol.js';
-import { bootSystem, fixture, until, type TestSystem } from '../helpers/system.js';
+import { bootOs, fixture, until, type TestSystem } from '../helpers/system.js';
 
-async function boot(mode: 'ssr-restart' | 'stateless-restart'): Promise<TestSystem> {
-  return bootSystem({
-    config: (c) => ({
-      ...c,
-      services: [
-        ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
-        ...osServices({ root: 'tmpfs', init: null }).map((s) => (s.label === 'pm' ? { ...s, policy: { ...s.policy, mode, backoffBaseMs: 1 } } : s)),
-      ],
-    }),
-  });
-}
+const boot = (mode: 'ssr-restart' | 'stateless-restart'): Promise<TestSystem> => bootOs({ root: 'tmpfs', policy: { label: 'pm', mode } });
 
 describe('pm recovers its process table (server state regions)', () => {
   let sys: TestSystem | null = null;

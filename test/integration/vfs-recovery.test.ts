@@ -8,23 +8,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TTY_USER, osServices } from '../../src/boot/os.js';
-import { bootSystem, fixture, until, type TestSystem } from '../helpers/system.js';
+import { bootOs, fixture, until, type TestSystem } from '../helpers/system.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: unknown) => new TextDecoder().decode(b as Uint8Array);
 
-async function boot(mode: 'ssr-restart' | 'stateless-restart'): Promise<TestSystem> {
-  return bootSystem({
-    config: (c) => ({
-      ...c,
-      services: [
-        ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
-        ...osServices({ root: 'mfs', init: null }).map((s) => (s.label === 'vfs' ? { ...s, policy: { ...s.policy, mode, backoffBaseMs: 1 } } : s)),
-      ],
-    }),
-  });
-}
+const boot = (mode: 'ssr-restart' | 'stateless-restart'): Promise<TestSystem> => bootOs({ root: 'mfs', policy: { label: 'vfs', mode } });
 
 describe('vfs recovers with its clients\' state (server state regions)', () => {
   let sys: TestSystem | null = null;

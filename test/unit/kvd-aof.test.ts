@@ -9,24 +9,13 @@ import type { Ctx } from '../../src/sys/index.js';
 import { dumpDataset, flushAndSync, loadAof, pump, replayBytes, replayClient } from '../../src/user/kvd/aof.js';
 import { activeExpire, execute } from '../../src/user/kvd/engine.js';
 import { latin1, latin1Bytes } from '../../src/user/kvd/resp.js';
-import { freshState, List, type KvdCore, type KvdState, type Session } from '../../src/user/kvd/state.js';
+import { freshSession, freshState, type KvdState, type Session } from '../../src/user/kvd/state.js';
+import { snapshot } from '../helpers/kvd.js';
 
 const T0 = 1_700_000_000_000;
 
-function session(): Session {
-  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0, handle: -1, next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false };
-}
+const session = (): Session => freshSession('t', 0);
 
-/** Everything a client could observe of the data: per database, sorted keys with type, value and expiry. */
-function snapshot(st: KvdCore): unknown[] {
-  return st.dbs.map((db) =>
-    [...db.allKeys()].sort().map((k) => {
-      const v = db.get(k)!;
-      const val = typeof v === 'string' ? v : v instanceof List ? v.toArray() : v instanceof Map ? [...v].sort() : [...v].sort();
-      return [k, val, db.expireAt(k)];
-    }),
-  );
-}
 
 /** A mixed workload: every kind of value, expiry, several databases, binary bytes. */
 function workload(run: (...argv: string[]) => string, n: number, seed = 1): void {

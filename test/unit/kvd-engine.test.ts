@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { activeExpire, execute, parseInt64 } from '../../src/user/kvd/engine.js';
 import { globMatch } from '../../src/user/kvd/glob.js';
 import { parseRequests, latin1Bytes } from '../../src/user/kvd/resp.js';
-import { freshState, List, type Session } from '../../src/user/kvd/state.js';
+import { freshSession, freshState, List, type Session } from '../../src/user/kvd/state.js';
 
 type Reply = string | number | null | { err: string } | Reply[];
 
@@ -53,7 +53,7 @@ const T0 = 1_700_000_000_000;
 function kvd() {
   const st = freshState({ dir: '/var/lib/kvd', port: 6380 }, 1, T0);
   st.aof.on = true;
-  const c: Session = { db: 0, name: '', addr: 'test', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: T0, handle: -1, next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false };
+  const c: Session = freshSession('test', T0);
   const clock = { now: T0 };
   const raw = (...argv: string[]) => execute(st, c, argv, clock.now);
   const r = (...argv: string[]) => decode(raw(...argv));

@@ -14,8 +14,9 @@ import { extractStateMeta } from '../../src/update/metadata.js';
 import { importState } from '../../src/update/transfer.js';
 import { activeExpire, execute } from '../../src/user/kvd/engine.js';
 import v1 from '../../src/user/kvd/main.js';
-import { freshCore, freshState, List, DATABASES, type KvdCore, type Session } from '../../src/user/kvd/state.js';
+import { freshCore, freshSession, freshState, DATABASES, type KvdCore, type Session } from '../../src/user/kvd/state.js';
 import v2, { Db as DbV2 } from '../corpus/kvd/v2.js';
+import { snapshot } from '../helpers/kvd.js';
 
 const T0 = 1_700_000_000_000;
 const path = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
@@ -24,19 +25,8 @@ function v2State(): KvdCore {
   return freshCore({}, Array.from({ length: DATABASES }, () => new DbV2()), 1, T0);
 }
 
-function session(): Session {
-  return { db: 0, name: '', addr: 't', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: 0, handle: -1, next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false };
-}
+const session = (): Session => freshSession('t', 0);
 
-function snapshot(st: KvdCore): unknown[] {
-  return st.dbs.map((db) =>
-    [...db.allKeys()].sort().map((k) => {
-      const v = db.get(k)!;
-      const val = typeof v === 'string' ? v : v instanceof List ? v.toArray() : v instanceof Map ? [...v].sort() : [...v].sort();
-      return [k, val, db.expireAt(k)];
-    }),
-  );
-}
 
 /** A scripted workload with expiry and time passing: every reply, in order. */
 function run(st: KvdCore): string[] {

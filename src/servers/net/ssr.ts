@@ -36,23 +36,10 @@ import { ACCEPTED_BASE, acceptedId, emit } from './sockets.js';
 import { emptyNetState, type NetState, type Sock } from './state.js';
 
 /** One socket as its owner's region keeps it (no queued bytes, no waiters). */
-export interface SockSnap {
-  id: number;
-  ownerLabel: string | null;
-  state: SockState;
-  handle: number | null;
-  local: SockAddr | null;
-  remote: SockAddr | null;
-  backlog: number;
-  pending: number[];
-  rxEnded: boolean;
-  error: string | null;
-  watched: boolean;
-  delegated: boolean;
-  paused: boolean;
-  rxBytes: number;
-  txBytes: number;
-}
+export type SockSnap = Pick<
+  Sock,
+  'id' | 'ownerLabel' | 'state' | 'handle' | 'local' | 'remote' | 'backlog' | 'pending' | 'rxEnded' | 'error' | 'watched' | 'delegated' | 'paused' | 'rxBytes' | 'txBytes'
+>;
 
 export interface NetRegion {
   /** net's next socket number when committed (numbers are not reused across a crash). */

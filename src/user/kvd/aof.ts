@@ -25,7 +25,7 @@ import type { Ctx } from '../../sys/index.js';
 import { execute } from './engine.js';
 import { encodeCommand, latin1Bytes, parseRequests } from './resp.js';
 import { releaseReplies } from './replies.js';
-import { List, type KvdCore, type Session } from './state.js';
+import { freshSession, List, type KvdCore, type Session } from './state.js';
 
 /** Largest vfs read/write. */
 const IO_MAX = 1 << 20;
@@ -86,10 +86,7 @@ function* flatPairs(m: Map<string, string>): Generator<string> {
 
 /** A client for replaying: it starts in database 0 and carries SELECTs across chunks. */
 export function replayClient(now: number): Session {
-  return {
-    db: 0, name: 'aof', addr: 'aof', pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now, handle: -1,
-    next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false,
-  };
+  return freshSession('aof', now, 'aof');
 }
 
 /**

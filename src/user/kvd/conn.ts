@@ -26,7 +26,7 @@ import { activeExpire, execute } from './engine.js';
 import type { KvdRequest, KvdStatsReply } from './protocol.js';
 import { ackPartial, aofPos, closeConn, holdOrSend, sendReply } from './replies.js';
 import { error, parseRequests } from './resp.js';
-import type { HeldEvent, KvdCore, KvdRegion, Session, SessionRegion } from './state.js';
+import { freshSession, type HeldEvent, type KvdCore, type KvdRegion, type Session, type SessionRegion } from './state.js';
 import { concatBytes as join } from '../../lib/bytes.js';
 
 type Req<K extends KvdRequest['type']> = Extract<KvdRequest, { type: K }>;
@@ -69,10 +69,7 @@ export async function claimListener(st: KvdCore, ctx: Ctx): Promise<number> {
 }
 
 function newSession(st: KvdCore, sock: number, addr: string, now: number): Session {
-  const s: Session = {
-    db: 0, name: '', addr, pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now, handle: -1,
-    next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false,
-  };
+  const s = freshSession(addr, now);
   st.sessions.set(sock, s);
   st.stats.connections++;
   return s;

@@ -347,6 +347,14 @@ export interface KvdState extends KvdCore {
 
 export const DATABASES = 16;
 
+/** A new client session: database 0, nothing pending. */
+export function freshSession(addr: string, now: number, name = ''): Session {
+  return {
+    db: 0, name, addr, pending: [], pendingBytes: 0, need: 0, quit: false, createdAt: now, handle: -1,
+    next: -1, bufAt: -1, held: 0, closeAfter: false, risky: false,
+  };
+}
+
 /** A fresh state around the given databases. */
 export function freshCore<D extends Keyspace>(args: Record<string, unknown>, dbs: D[], tickGen: number, now: number): KvdCore & { dbs: D[] } {
   const dir = typeof args.dir === 'string' && args.dir.startsWith('/') ? args.dir.replace(/\/+$/, '') || '/' : '/var/lib/kvd';
