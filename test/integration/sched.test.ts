@@ -9,9 +9,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHED, TTY_USER, osServices } from '../../src/boot/os.js';
+import { SCHED } from '../../src/boot/os.js';
 import type { SchedRow, TopReport } from '../../src/servers/sched/protocol.js';
-import { bootSystem, fixture, until, type TestSystem } from '../helpers/system.js';
+import { bootOs, fixture, until, type TestSystem } from '../helpers/system.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: unknown) => new TextDecoder().decode(b as Uint8Array);
@@ -59,17 +59,8 @@ describe('sched', () => {
   };
 
   beforeAll(async () => {
-    sys = await bootSystem({
-      config: (c) => ({
-        ...c,
-        services: [
-          ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
-          ...osServices({ root: 'tmpfs', init: null }),
-          // Fast samples for a short test; a capacity of half a core, so two busy programs contend on any machine.
-          { ...SCHED, args: { periodMs: 200, graceMs: 600, capacityPct: 50, shedSamples: 2 } },
-        ],
-      }),
-    });
+    // Fast samples for a short test; a capacity of half a core, so two busy programs contend on any machine.
+    sys = await bootOs({ root: 'tmpfs', extra: [{ ...SCHED, args: { periodMs: 200, graceMs: 600, capacityPct: 50, shedSamples: 2 } }] });
     await must(call('vfs', 'vfs.mkdir', { path: '/progs' }));
     for (const p of ['spin-busy.ts', 'spin-call.ts', 'sleeper.ts']) await put(`/progs/${p}`, await readFile(fixture(`programs/${p}`), 'utf8'));
   });
