@@ -14,7 +14,16 @@ type Classes = Record<string, new (...args: never[]) => object>;
 
 const MAX_ERRORS = 20;
 
-export function checkState(state: unknown, meta: StateMeta, classes: Classes): string[] {
+/**
+ * References to updatable objects (src/objects): the instance a reference of this
+ * version stands for (checked in its place), `true` for a reference accepted as it is
+ * (an object-level transfer keeps references to other objects), undefined for any other value.
+ */
+export interface CheckHooks {
+  unwrap(v: object): object | true | undefined;
+}
+
+export function checkState(state: unknown, meta: StateMeta, classes: Classes, objects?: CheckHooks): string[] {
   const errors: string[] = [];
   const knownProtos = new Set<unknown>([Object.prototype, null, ...Object.values(classes).map((c) => c.prototype)]);
   // (object, type name) pairs already checked: shared references and cycles are checked once.
@@ -93,7 +102,9 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
         if (!nt) return `${path}: type ${t.name} is missing from the metadata`;
         const cls = nt.kind === 'class' ? classes[nt.name] : undefined;
         if (nt.kind === 'class' && !cls) return `${path}: class ${nt.name} is not registered`;
-        return checkObject(v, nt.fields, nt.index, path, nt.name, cls);
+        const impl = nt.kind === 'class' && v !== null && typeof v === 'object' ? objects?.unwrap(v) : undefined;
+        if (impl === true) return null;
+        return checkObject(impl ?? v, nt.fields, nt.index, path, nt.name, cls);
       }
     }
   };
@@ -143,6 +154,9 @@ export function checkState(state: unknown, meta: StateMeta, classes: Classes): s
     if (typeof v === 'symbol') return `${path}: a symbol cannot be part of the state`;
     if (v === null || typeof v !== 'object' || seen.has(v)) return null;
     seen.add(v);
+    const impl = objects?.unwrap(v);
+    if (impl === true) return null;
+    if (impl) return plainData(impl, path, seen);
     if (v instanceof Map) {
       for (const [k, x] of v) {
         const e = plainData(k, named ? `${path}.key` : path, seen) ?? plainData(x, named ? `${path}.get(${String(k)})` : path, seen);

@@ -42,8 +42,17 @@ function kindOf(v: object): Kind {
   return PLAIN_PROTOS.has(proto) ? 'plain' : 'instance';
 }
 
-/** Visit the graph depth-first; `onObject` is called once per object with its visit index. */
-function visit(root: unknown, onObject: (o: object, index: number, kind: Kind, path: string) => void, withPaths: boolean): number {
+/**
+ * Visit the graph depth-first; `onObject` is called once per object with its visit index.
+ * A `leaf` object is visited (it gets an index) but not descended into: an object-level
+ * transfer keeps the references to other objects it finds (src/objects) as they are.
+ */
+function visit(
+  root: unknown,
+  onObject: (o: object, index: number, kind: Kind, path: string) => void,
+  withPaths: boolean,
+  leaf?: (o: object) => boolean,
+): number {
   const seen = new Set<object>();
   let index = 0;
   // Iterative, so deep lists do not overflow the stack.
@@ -59,6 +68,7 @@ function visit(root: unknown, onObject: (o: object, index: number, kind: Kind, p
     seen.add(v);
     const kind = kindOf(v);
     onObject(v, index++, kind, path);
+    if (leaf?.(v)) continue;
     // Children are pushed in reverse so they are visited in forward order.
     switch (kind) {
       case 'array': {
@@ -114,16 +124,16 @@ const REFUSED: Array<[unknown, string]> = [
  * (they are most of its cost); only if something cannot cross does it walk again, with
  * paths, to say where.
  */
-export function exportGraph(root: unknown): ExportedGraph {
+export function exportGraph(root: unknown, leaf?: (o: object) => boolean): ExportedGraph {
   try {
-    return walkExport(root, false);
+    return walkExport(root, false, leaf);
   } catch (e) {
-    if (e instanceof UntransferableError) return walkExport(root, true); // throws again, naming the path
+    if (e instanceof UntransferableError) return walkExport(root, true, leaf); // throws again, naming the path
     throw e;
   }
 }
 
-function walkExport(root: unknown, withPaths: boolean): ExportedGraph {
+function walkExport(root: unknown, withPaths: boolean, leaf: ((o: object) => boolean) | undefined): ExportedGraph {
   const classes: Array<[number, string]> = [];
   const objects = visit(
     root,
@@ -137,12 +147,13 @@ function walkExport(root: unknown, withPaths: boolean): ExportedGraph {
       classes.push([index, name]);
     },
     withPaths,
+    leaf,
   );
   return { root, classes, objects };
 }
 
 /** New side: the same visit over the structured-clone copy gives each tagged object its class name. */
-export function classTags(root: unknown, tags: Array<[number, string]>): Map<object, string> {
+export function classTags(root: unknown, tags: Array<[number, string]>, leaf?: (o: object) => boolean): Map<object, string> {
   const out = new Map<object, string>();
   if (tags.length === 0) return out;
   let next = 0;
@@ -152,6 +163,7 @@ export function classTags(root: unknown, tags: Array<[number, string]>): Map<obj
       if (next < tags.length && tags[next]![0] === index) out.set(o, tags[next++]![1]);
     },
     false,
+    leaf,
   );
   return out;
 }

@@ -54,7 +54,40 @@ export function extractStateMeta(entryFile: string): StateMeta {
   }
   const checker = program.getTypeChecker();
   const stateType = findStateType(checker, source, entryFile);
-  return new Describer(checker).describeRoot(stateType);
+  const describer = new Describer(checker);
+  const meta = describer.describeRoot(stateType);
+  const objects = findObjectClasses(checker, source);
+  if (objects.length > 0) {
+    meta.objects = {};
+    for (const [name, instance] of objects) {
+      const d = describer.describeObjectClass(instance, `objects.${name}`);
+      meta.objects[name] = d;
+    }
+  }
+  return meta;
+}
+
+/**
+ * The updatable classes of `defineServer({ objects: { Name: Class | { class: Class, … } } })`:
+ * declared name → the class's instance type.
+ */
+function findObjectClasses(checker: ts.TypeChecker, source: ts.SourceFile): Array<[string, ts.Type]> {
+  const moduleSymbol = checker.getSymbolAtLocation(source);
+  const def = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.escapedName === 'default');
+  if (!def) return [];
+  const objects = checker.getTypeOfSymbolAtLocation(def, source).getProperty('objects');
+  if (!objects) return [];
+  const out: Array<[string, ts.Type]> = [];
+  const objectsType = checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(objects, source));
+  for (const prop of checker.getPropertiesOfType(objectsType)) {
+    let t = checker.getTypeOfSymbolAtLocation(prop, source);
+    const cls = t.getProperty('class');
+    if (t.getConstructSignatures().length === 0 && cls) t = checker.getTypeOfSymbolAtLocation(cls, source);
+    const sig = t.getConstructSignatures()[0];
+    if (!sig) throw new MetadataError(`objects.${prop.getName()} is not a class (declare objects: { Name: Class } or { Name: { class: Class } })`);
+    out.push([prop.getName(), checker.getReturnTypeOfSignature(sig)]);
+  }
+  return out;
 }
 
 const formatHost: ts.FormatDiagnosticsHost = {
@@ -88,6 +121,13 @@ class Describer {
     return { root, types: this.types };
   }
 
+  /** An updatable class's instance type, added to the type table: its name there. */
+  describeObjectClass(t: ts.Type, path: string): string {
+    const d = this.describe(t, path);
+    if (d.k !== 'ref' || this.types[d.name]?.kind !== 'class') throw new MetadataError(`${path}: not a class`);
+    return d.name;
+  }
+
   private describe(t: ts.Type, path: string): TypeMeta {
     const f = t.flags;
     if (f & ts.TypeFlags.Any) throw new MetadataError(`${path}: type any cannot be described (give it a type)`);
@@ -104,6 +144,9 @@ class Describer {
     if (f & ts.TypeFlags.Null) return { k: 'null' };
     if (f & (ts.TypeFlags.Undefined | ts.TypeFlags.Void)) return { k: 'undefined' };
     if (t.isUnion()) return this.union(t.types, path);
+    // A reference to an updatable object (`Obj<T>`, src/objects) stands for a T.
+    const target = this.objectTarget(t);
+    if (target) return this.describe(target, path);
     if (t.isIntersection()) return this.object(t, path);
     if (f & (ts.TypeFlags.ESSymbolLike | ts.TypeFlags.Never | ts.TypeFlags.TypeParameter | ts.TypeFlags.Conditional)) {
       throw new MetadataError(`${path}: type ${this.checker.typeToString(t)} cannot be described`);
@@ -118,6 +161,14 @@ class Describer {
     if (t.getCallSignatures().length > 0 && t.getProperties().length === 0) return { k: 'function' };
     if (f & ts.TypeFlags.Object) return this.object(t, path);
     throw new MetadataError(`${path}: type ${this.checker.typeToString(t)} cannot be described`);
+  }
+
+  /** `Obj<T>` carries its class in an optional brand property: T, or null for any other type. */
+  private objectTarget(t: ts.Type): ts.Type | null {
+    if (!(t.flags & ts.TypeFlags.Object) && !t.isIntersection()) return null;
+    const brand = t.getProperty(OBJ_BRAND);
+    if (!brand) return null;
+    return this.checker.getNonNullableType(this.checker.getTypeOfSymbol(brand));
   }
 
   private union(members: readonly ts.Type[], path: string): TypeMeta {
@@ -224,6 +275,9 @@ class Describer {
     return idx ? { k: 'object', fields, index: this.describe(idx.type, `${path}[key]`) } : { k: 'object', fields };
   }
 }
+
+/** The brand property of `Obj<T>` (src/objects/types.ts). */
+const OBJ_BRAND = '__moltObject';
 
 /** Library types with a meaning of their own; other library types (Partial<T>, …) are described by shape. */
 const BUILTINS = new Set([

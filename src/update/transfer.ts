@@ -54,6 +54,22 @@ export interface TransferReport {
   dropped: number;
 }
 
+/**
+ * Object references (src/objects): how a transfer treats the references to updatable
+ * objects it meets, and how it wraps the new instances of updatable classes.
+ */
+export interface ObjectHooks {
+  /**
+   * Is this old value a reference (`tag`: its class tag, for a structured-clone copy)?
+   * `keep`: leave it as it is (an object-level transfer keeps references to other
+   * objects); `impl`: transfer the object it refers to in its place (a process-level
+   * transfer moves the objects themselves); null: not a reference.
+   */
+  ref(v: object, tag: string | undefined): { keep: true; cls: string } | { impl: object } | null;
+  /** A new instance of class `name` is being made: the reference to stand for it, or null (a plain instance). */
+  wrap(name: string, instance: object): object | null;
+}
+
 export class TransferError extends Error {
   override name = 'TransferError';
   constructor(readonly path: string, message: string) {
@@ -71,8 +87,10 @@ export function importState(
   fresh: unknown,
   classes: Classes,
   callbacks: TransferCallbacks = {},
+  objects?: ObjectHooks,
+  leaf?: (o: object) => boolean,
 ): { state: unknown; report: TransferReport } {
-  const tags = classTags(exported.root, exported.classes);
+  const tags = classTags(exported.root, exported.classes, leaf);
   const memo = new Map<object, unknown>();
   const report: TransferReport = { removed: {}, added: {}, converted: {}, objectsBefore: exported.objects, objectsAfter: 0, dropped: 0 };
   const oldNameOf = (newName: string) => callbacks.types?.[newName] ?? newName;
@@ -111,6 +129,8 @@ export function importState(
         if (!isRecord(v)) return false;
         const nt = meta.types[t.name];
         if (!nt) return false;
+        const r = objects?.ref(v, tags.get(v));
+        if (r) return 'keep' in r ? nt.kind === 'class' && classMatches(r.cls, nt.name) : fits(r.impl, t, depth);
         const tag = tags.get(v);
         if (nt.kind === 'class') return tag !== undefined && classMatches(tag, nt.name);
         if (tag !== undefined) return false;
@@ -278,6 +298,19 @@ export function importState(
       case 'ref': {
         const nt = meta.types[t.name];
         if (!nt) throw new TransferError(path, `type ${t.name} is missing from the metadata`);
+        const r = objects && isRecord(v) ? objects.ref(v, tags.get(v)) : null;
+        if (r && isRecord(v)) {
+          const hit = memo.get(v);
+          if (hit) return hit;
+          if ('keep' in r) {
+            if (nt.kind !== 'class' || !classMatches(r.cls, nt.name)) throw new TransferError(path, `a reference to a ${r.cls} object cannot become ${nt.name}`);
+            remember(v, v);
+            return v;
+          }
+          const made = convert(r.impl, t, path, owner);
+          remember(v, made);
+          return made;
+        }
         const custom = callbacks.typeTransfer?.[nt.name];
         if (custom) {
           if (v !== null && typeof v === 'object') {
@@ -312,14 +345,18 @@ export function importState(
     const hit = memo.get(v);
     if (hit) return hit;
     let out: Record<string, unknown>;
+    let made: object;
     if (nt?.kind === 'class') {
       const cls = classes[nt.name];
       if (!cls) throw new TransferError(path, `class ${nt.name} is not registered (defineServer({ classes: { ${nt.name} } }))`);
       out = Object.create(cls.prototype) as Record<string, unknown>;
+      // An updatable class: the state holds a reference standing for the instance (made
+      // before the fields, so a cycle back to it finds the reference).
+      made = objects?.wrap(nt.name, out) ?? out;
     } else {
-      out = {};
+      made = out = {};
     }
-    remember(v, out);
+    remember(v, made);
     report.objectsAfter++;
     const owner = nt?.name ?? 'object';
     const renames = nt ? callbacks.fields?.[nt.name] : undefined;
@@ -348,7 +385,7 @@ export function importState(
       if (index) out[k] = convert(v[k], index, `${path}.${k}`, owner);
       else bump(report.removed, `${owner}.${k}`);
     }
-    return out;
+    return made;
   };
 
   const note = <T>(owner: string | undefined, what: string, value: T): T => {

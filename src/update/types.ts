@@ -54,4 +54,9 @@ export interface NamedType {
 export interface StateMeta {
   root: TypeMeta;
   types: Record<string, NamedType>;
+  /**
+   * The updatable classes the component declares (`defineServer({ objects })`, src/objects):
+   * declared name → the class's entry in `types`. Absent when it declares none.
+   */
+  objects?: Record<string, string>;
 }

@@ -24,6 +24,9 @@ export class BuildError extends Error {
   override name = 'BuildError';
 }
 
+/** Bumped when the metadata's shape changes, so a cache written by an older extractor is not read. */
+const META_FORMAT = 'm2';
+
 const META_WORKER = fileURLToPath(new URL('./meta-worker.ts', import.meta.url));
 
 export class VersionBuilder {
@@ -66,7 +69,7 @@ export class VersionBuilder {
   private async metaFor(version: string, source: string | null): Promise<StateMeta> {
     const hit = this.memo.get(version);
     if (hit) return hit;
-    const file = join(this.metaDir, `${version}.json`);
+    const file = join(this.metaDir, `${version}.${META_FORMAT}.json`);
     try {
       const meta = JSON.parse(await readFile(file, 'utf8')) as StateMeta;
       this.memo.set(version, meta);
