@@ -10,8 +10,8 @@ import { Command, Option } from 'commander';
 import type { BootConfig, Result } from '../kernel/abi.js';
 import { Kernel } from '../kernel/kernel.js';
 import { defaultBootConfig, resolveBootConfig, type BootConfigFile } from '../boot/image.js';
-import { formatFaultTable, formatFiResult, formatPolicy, formatServiceTable } from '../lib/table.js';
-import type { FaultRow, FiResult, PolicyView, ServiceRow, UpdateResult } from '../servers/rs/protocol.js';
+import { formatFaultTable, formatFiResult, formatPatchTable, formatPolicy, formatServiceTable } from '../lib/table.js';
+import type { FaultRow, FiResult, PatchRow, PolicyView, ServiceRow, UpdateResult } from '../servers/rs/protocol.js';
 import { formatHistory, formatUpdateResult, updateExitCode } from '../lib/update-format.js';
 import { FI_KINDS, fiRequest, parseBlock, parseDaemonArgs, parseItems, policyRequest, RECOVERY_MODES, type FiOptions } from '../lib/service-args.js';
 import { controlRequest, controlStream, NotRunning } from './client.js';
@@ -142,11 +142,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('--maxtime <ms>', 'deadline for quiescence (prepare), default 2000', toInt)
     .option('--init-maxtime <ms>', 'deadline for the new version\'s init and the state transfer, default 10000', toInt)
     .option('--dry-run', 'build the new version and print the transfer plan, without touching the system')
+    .addOption(new Option('--mode <mode>', 'process: a new incarnation, the whole state transferred; objects: replace the component\'s updatable classes in place (K42)').choices(['process', 'objects']).default('process'))
+    .option('--lazy', 'with --mode objects: mark every instance now, convert each on its next call')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExit status: 0 committed (or dry run), 2 refused, 3 rolled back, 4 cancelled (no quiescence in time).')
-    .action(async (args: string[], opts: { home: string; batch?: boolean; prepare?: string; state?: string; block?: string; maxtime?: number; initMaxtime?: number; dryRun?: boolean; json?: boolean }) => {
+    .action(async (args: string[], opts: { home: string; batch?: boolean; prepare?: string; state?: string; block?: string; maxtime?: number; initMaxtime?: number; dryRun?: boolean; json?: boolean; mode: string; lazy?: boolean }) => {
       const items = parseItems(args, Boolean(opts.batch), (p) => resolve(p));
       if ('error' in items) fail(items.error, 2);
+      if (opts.lazy && opts.mode !== 'objects') fail('--lazy needs --mode objects', 2);
       const block = opts.block ? parseBlock(opts.block) : undefined;
       const msg = {
         type: 'rs.update', items,
@@ -156,6 +159,8 @@ export async function main(argv: string[]): Promise<void> {
         ...(opts.maxtime !== undefined ? { maxtime: opts.maxtime } : {}),
         ...(opts.initMaxtime !== undefined ? { initMaxtime: opts.initMaxtime } : {}),
         ...(opts.dryRun ? { dryRun: true } : {}),
+        ...(opts.mode === 'objects' ? { mode: 'objects' } : {}),
+        ...(opts.lazy ? { lazy: true } : {}),
       };
       const r = await request(opts.home, { verb: 'call', to: 'rs', msg, timeoutMs: 300_000 });
       if (!r.ok) failed(r);
@@ -239,6 +244,45 @@ export async function main(argv: string[]): Promise<void> {
       const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { ...req } });
       if (!r.ok) failed(r);
       process.stdout.write(formatFiResult(r.value as FiResult));
+    });
+
+  const patch = program.command('patch').description('function-level patches of running components (LUCOS): applied at any moment, undone on demand');
+  patch
+    .command('apply')
+    .description('replace functions of a running component now; calls already running finish on the old code')
+    .argument('<label>', 'the component')
+    .argument('<file>', 'the patch (a .ts file default-exporting definePatch({...}))')
+    .addOption(homeOption())
+    .option('--json', 'print JSON')
+    .action(async (label: string, file: string, opts: { home: string; json?: boolean }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.patch', op: 'apply', label, source: resolve(file) }, timeoutMs: 180_000 });
+      if (!r.ok) failed(r);
+      const row = r.value as PatchRow;
+      process.stdout.write(opts.json ? JSON.stringify(row, null, 2) + '\n' : formatPatchTable([row]));
+    });
+  patch
+    .command('list')
+    .description('the patches of one component, or of all')
+    .argument('[label]', 'the component')
+    .addOption(homeOption())
+    .option('--json', 'print JSON')
+    .action(async (label: string | undefined, opts: { home: string; json?: boolean }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.patch', op: 'list', ...(label ? { label } : {}) } });
+      if (!r.ok) failed(r);
+      const rows = r.value as PatchRow[];
+      process.stdout.write(opts.json ? JSON.stringify(rows, null, 2) + '\n' : rows.length > 0 ? formatPatchTable(rows) : 'no patches\n');
+    });
+  patch
+    .command('undo')
+    .description('restore the functions a patch replaced (refused while a later patch depends on it)')
+    .argument('<id>', 'the patch id (patch list)', toInt)
+    .addOption(homeOption())
+    .option('--json', 'print JSON')
+    .action(async (id: number, opts: { home: string; json?: boolean }) => {
+      const r = await request(opts.home, { verb: 'call', to: 'rs', msg: { type: 'rs.patch', op: 'undo', patch: id } });
+      if (!r.ok) failed(r);
+      const row = r.value as PatchRow;
+      process.stdout.write(opts.json ? JSON.stringify(row, null, 2) + '\n' : formatPatchTable([row]));
     });
 
   program

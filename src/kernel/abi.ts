@@ -191,6 +191,16 @@ export type KCall =
    * with `stop`, first run its `stop` hook (make data durable), as at shutdown.
    */
   | { call: 'retire'; incarnation: number; drainMs: number; stop?: boolean }
+  /**
+   * Object-level update (rs's update manager): the bound incarnation of `label` loads
+   * `version` and swaps its updatable classes in place; on success the incarnation runs
+   * that version (a restart starts it).
+   */
+  | { call: 'update-objects'; label: string; version: string; lazy: boolean; deadlineMs: number; timeoutMs: number }
+  /** Function-level patches of the bound incarnation of `label`: apply a patch source, undo one, list them. */
+  | { call: 'patch'; label: string; op: 'apply'; source: string }
+  | { call: 'patch'; label: string; op: 'undo'; id: number }
+  | { call: 'patch'; label: string; op: 'list' }
   /** Record a phase of an update in the trace (rs's update manager). */
   | { call: 'update-event'; label: string; update: number; phase: string; status: 'start' | 'end'; detail?: string };
 export type KCallName = KCall['call'];
@@ -293,7 +303,16 @@ export type Ctl =
   /** A new version before its transfer: run export/import/check on its own fresh state, discarding the result (JIT warm-up). */
   | { c: 'warm'; meta: StateMeta }
   /** Arm (or, with null, disarm) fault injection. */
-  | { c: 'fi'; plan: FaultPlan | null };
+  | { c: 'fi'; plan: FaultPlan | null }
+  /**
+   * Object-level update (src/objects): load the new version's bundle in this worker and
+   * swap its updatable classes in place (eager, mediated) or mark them (lazy).
+   */
+  | { c: 'objects'; file: string; meta: StateMeta; lazy: boolean; deadlineMs: number }
+  /** Function-level patches (src/patch): apply a patch bundle, undo one, or list them. */
+  | { c: 'patch'; op: 'apply'; file: string }
+  | { c: 'patch'; op: 'undo'; id: number }
+  | { c: 'patch'; op: 'list' };
 
 /** What `export` answers (the graph itself went over the port): messages that reached the frozen incarnation. */
 export interface ExportResult {

@@ -47,7 +47,8 @@ export class Incarnation {
     readonly id: number,
     readonly label: string,
     readonly endpoint: Endpoint,
-    readonly version: string,
+    /** The version it runs: changes with an object-level update (its classes replaced in place). */
+    public version: string,
     file: string,
     readonly limits: Limits,
     clock: Clock,

@@ -935,6 +935,32 @@ export class Kernel {
         }
         return ok(null);
       }
+      case 'update-objects': {
+        const entry = this.endpoints.get(k.label);
+        const target = entry?.bound;
+        if (!target) return { ok: false, code: 'ESRCH', message: `${k.label} has no running incarnation` };
+        let v;
+        try {
+          v = await this.versions.byVersion(k.version);
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: (e as Error).message };
+        }
+        const r = await target.ctl({ c: 'objects', file: v.file, meta: v.meta, lazy: k.lazy, deadlineMs: k.deadlineMs }, k.timeoutMs, this.clock);
+        if (r.ok) target.version = v.version;
+        return r;
+      }
+      case 'patch': {
+        const target = this.endpoints.get(k.label)?.bound;
+        if (!target) return { ok: false, code: 'ESRCH', message: `${k.label} has no running incarnation` };
+        if (k.op !== 'apply') return target.ctl({ c: 'patch', ...(k.op === 'undo' ? { op: 'undo', id: k.id } : { op: 'list' }) }, 10_000, this.clock);
+        let file: string;
+        try {
+          file = (await this.loader.loadPatch(resolveSource(k.source))).file;
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: (e as Error).message };
+        }
+        return target.ctl({ c: 'patch', op: 'apply', file }, 10_000, this.clock);
+      }
       case 'update-event':
         if (this.trace.active) {
           this.trace.emit({ ev: 'update.phase', t: this.clock.now(), label: k.label, update: k.update, phase: k.phase, status: k.status, ...(k.detail ? { detail: k.detail } : {}) });

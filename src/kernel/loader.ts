@@ -64,6 +64,9 @@ const hostPackages: esbuild.Plugin = {
   },
 };
 
+/** A component version, a kernel tool worker, or a function-level patch. */
+type BundleKind = 'component' | 'tool' | 'patch';
+
 export class LoadError extends Error {
   override name = 'LoadError';
 }
@@ -85,7 +88,7 @@ export class Loader {
 
   /** Build (or reuse) the bundle for component `source`. Fails with a LoadError before anything runs. */
   load(source: string): Promise<LoadedVersion> {
-    return this.once(resolve(source), false);
+    return this.once(resolve(source), 'component');
   }
 
   /**
@@ -128,20 +131,28 @@ export class Loader {
 
   /** Build (or reuse) a bundle of a kernel tool script (a helper worker of the kernel's own). */
   loadTool(entry: string): Promise<LoadedVersion> {
-    return this.once(resolve(entry), true);
+    return this.once(resolve(entry), 'tool');
   }
 
-  private once(abs: string, tool: boolean): Promise<LoadedVersion> {
-    const key = `${tool ? 'tool:' : this.updatable ? '' : 'fixed:'}${abs}`;
+  /**
+   * Build (or reuse) the bundle of a function-level patch (src/patch): a plain module
+   * whose default export is its `definePatch({...})`, loaded into a running component.
+   */
+  loadPatch(entry: string): Promise<LoadedVersion> {
+    return this.once(resolve(entry), 'patch');
+  }
+
+  private once(abs: string, kind: BundleKind): Promise<LoadedVersion> {
+    const key = `${kind === 'component' ? (this.updatable ? '' : 'fixed:') : `${kind}:`}${abs}`;
     let p = this.inflight.get(key);
     if (!p) {
-      p = this.loadUncached(abs, key, tool).finally(() => this.inflight.delete(key));
+      p = this.loadUncached(abs, key, kind).finally(() => this.inflight.delete(key));
       this.inflight.set(key, p);
     }
     return p;
   }
 
-  private async loadUncached(abs: string, key: string, tool: boolean): Promise<LoadedVersion> {
+  private async loadUncached(abs: string, key: string, kind: BundleKind): Promise<LoadedVersion> {
     const index = await this.readIndex();
     const hit = index[key];
     if (hit && (await this.unchanged(hit))) {
@@ -150,18 +161,19 @@ export class Loader {
     try {
       await stat(abs);
     } catch {
-      throw new LoadError(`cannot load component: no such file ${abs}`);
+      throw new LoadError(`cannot load ${kind}: no such file ${abs}`);
     }
     let result: esbuild.BuildResult<{ write: false; metafile: true }>;
     try {
       result = await esbuild.build({
-        ...(tool
-          ? { entryPoints: [abs], plugins: [hostPackages] }
+        ...(kind !== 'component'
+          ? { entryPoints: [abs], plugins: kind === 'tool' ? [hostPackages] : [] }
           : {
               stdin: {
                 contents:
                   `import def from ${JSON.stringify(abs)};\n` +
                   `import { runComponent } from ${JSON.stringify(RUNTIME)};\n` +
+                  `export default def;\n` +
                   `runComponent(def);\n`,
                 resolveDir: dirname(abs),
                 sourcefile: `molt-entry:${abs}`,

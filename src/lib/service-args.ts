@@ -47,11 +47,13 @@ export interface UpdateRequest {
   maxtime?: number;
   initMaxtime?: number;
   dryRun?: boolean;
+  mode?: 'process' | 'objects';
+  lazy?: boolean;
 }
 
 export const UPDATE_USAGE =
   'usage: service update LABEL FILE.ts | --batch LABEL=FILE.ts … [--prepare work-free|request-free|protocol-free|state] ' +
-  "[--state 'EXPR'] [--block LABEL[:TYPE],…] [--maxtime MS] [--init-maxtime MS] [--dry-run]";
+  "[--state 'EXPR'] [--block LABEL[:TYPE],…] [--maxtime MS] [--init-maxtime MS] [--dry-run] [--mode process|objects] [--lazy]";
 
 const MODES = ['work-free', 'request-free', 'protocol-free', 'state'] as const;
 
@@ -82,6 +84,13 @@ export function parseUpdateArgs(words: string[], resolvePath: (p: string) => str
           break;
         }
         case '--state': req.state = value(); req.prepare = 'state'; break;
+        case '--mode': {
+          const m = value();
+          if (m !== 'process' && m !== 'objects') throw new Error('--mode takes process|objects');
+          req.mode = m;
+          break;
+        }
+        case '--lazy': req.lazy = true; break;
         case '--maxtime': req.maxtime = ms(); break;
         case '--init-maxtime': req.initMaxtime = ms(); break;
         case '--block':
@@ -95,6 +104,7 @@ export function parseUpdateArgs(words: string[], resolvePath: (p: string) => str
       return { error: `${(e as Error).message}\n${UPDATE_USAGE}` };
     }
   }
+  if (req.lazy && req.mode !== 'objects') return { error: `--lazy needs --mode objects\n${UPDATE_USAGE}` };
   const items = parseItems(positional, batch, resolvePath);
   if ('error' in items) return items;
   req.items = items;

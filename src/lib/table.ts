@@ -89,3 +89,16 @@ export function formatFiResult(r: FiResult): string {
   ];
   return `armed ${p.kind} in ${r.label}#${r.incarnation} (${when.join(', ')})\n`;
 }
+
+/** `patch list` / `patch apply`: one row per patch (src/patch's report, as rs relays it). */
+export function formatPatchTable(rows: Array<{ id: number; label: string; source: string; info: Record<string, unknown> }>): string {
+  const list = (v: unknown) => (Array.isArray(v) ? v.join(',') : '');
+  return formatTable(
+    ['ID', 'LABEL', 'STATUS', 'FUNCTIONS', 'DATA', 'OLD CALLS', 'APPLY', 'SOURCE', 'NOTE'],
+    rows.map((r) => [
+      String(r.id), r.label, String(r.info.status ?? '?'), list(r.info.functions), list(r.info.data),
+      r.info.oldInvocations === undefined ? '' : String(r.info.oldInvocations),
+      typeof r.info.applyUs === 'number' ? `${r.info.applyUs}µs` : '', r.source, typeof r.info.error === 'string' ? r.info.error : '',
+    ]),
+  );
+}

@@ -20,7 +20,7 @@ export function formatUpdateResult(r: UpdateResult): string {
   const labels = r.labels.join(', ');
   switch (r.outcome) {
     case 'committed':
-      return `committed: ${versions(r)} in ${r.totalMs} ms (requests held ${r.heldMs} ms)\n`;
+      return `committed: ${versions(r)} in ${r.totalMs} ms (requests held ${r.heldMs} ms)\n${objectLines(r)}`;
     case 'rolled-back':
       return `rolled back in ${r.phase}: ${r.reason}\n`;
     case 'cancelled':
@@ -33,6 +33,23 @@ export function formatUpdateResult(r: UpdateResult): string {
       return out || `dry run: ${labels}\n`;
     }
   }
+}
+
+/** An object-level update's report: one line per class. */
+function objectLines(r: UpdateResult): string {
+  let out = '';
+  for (const [label, report] of Object.entries(r.reports)) {
+    const rep = report as { mode?: string; classes?: Array<Record<string, unknown>>; totalUs?: number; loadMs?: number; notes?: string[] };
+    if (!Array.isArray(rep.classes)) continue;
+    out += `${label}: ${rep.mode} object update, ${rep.totalUs} µs in the component (bundle loaded in ${rep.loadMs} ms)\n`;
+    for (const c of rep.classes) {
+      out += `  ${String(c.name)}: ${String(c.action)}, ${String(c.instances)} instances`;
+      if (c.action === 'swapped') out += `, ${String(c.converted)} converted, ${String(c.inflightAtStart)} calls in flight at start, ${String(c.held)} held; forward ${String(c.forwardMs)} ms, block ${String(c.blockMs)} ms, transfer ${String(c.transferMs)} ms`;
+      out += '\n';
+    }
+    for (const n of rep.notes ?? []) out += `  note: ${n}\n`;
+  }
+  return out;
 }
 
 function formatPlan(plan: unknown): string {

@@ -8,4 +8,4 @@
  */
 export { create, dispose, isObjectRef, objectStats, ObjectError } from './space.js';
 export { SwapError } from './swap.js';
-export type { Obj, ObjectDecl, ObjectDecls, ObjectStats, ObjectUpdateReport, ClassUpdateReport, AdaptorFn } from './types.js';
+export type { Obj, ObjOf, ObjectDecl, ObjectDecls, ObjectStats, ObjectUpdateReport, ClassUpdateReport, AdaptorFn } from './types.js';

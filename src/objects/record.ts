@@ -43,7 +43,7 @@ export interface Impl {
   /** The version's type metadata (known for versions installed by an update). */
   meta: StateMeta | undefined;
   /** The version's classes by name (nested class instances, the other updatable classes). */
-  classes: Record<string, Ctor>;
+  classes: Record<string, new (...args: never[]) => object>;
   transfer: TransferCallbacks;
 }
 
@@ -131,11 +131,12 @@ export class ClassRecord {
   /** Point the prototype at the current implementation's interface (and adaptors). */
   installInterface(): void {
     const impl = this.cur;
-    const own = new Set([...methodNames(impl.cls), ...Object.keys(impl.adaptors)]);
+    const methods = methodNames(impl.cls);
+    const own = new Set([...methods, ...Object.keys(impl.adaptors)]);
     for (const name of own) {
       this.names.add(name);
-      const adaptor = impl.adaptors[name];
-      this.proto[name] = adaptor && !methodNames(impl.cls).includes(name) ? adaptorMethod(this, name, adaptor) : method(this, name);
+      // A method of the class wins over an adaptor of the same name.
+      this.proto[name] = methods.includes(name) ? method(this, name) : adaptorMethod(this, name, impl.adaptors[name]!);
     }
     for (const name of this.names) {
       if (own.has(name)) continue;
@@ -331,7 +332,7 @@ const isRef = (o: object) => recordOf(o) !== undefined;
 const keepRefs: ObjectHooks = {
   ref: (v) => {
     const rec = recordOf(v);
-    return rec ? { keep: true, cls: rec.cur.typeName } : null;
+    return rec ? { keep: true, cls: rec.cur.cls.name } : null;
   },
   wrap: () => null,
 };
@@ -345,11 +346,16 @@ const keepRefs: ObjectHooks = {
 export function convertInstances(olds: object[], target: Impl): object[] {
   const meta = target.meta;
   if (!meta) throw new Error(`no type metadata for ${target.typeName} version ${target.ver}`);
-  if (!meta.types[target.typeName]) throw new Error(`class ${target.typeName} is missing from the new version's type metadata`);
-  const root: TypeMeta = { k: 'array', of: { k: 'ref', name: target.typeName } };
-  const m: StateMeta = { root, types: meta.types };
+  const nt = meta.types[target.typeName];
+  if (!nt) throw new Error(`class ${target.typeName} is missing from the new version's type metadata`);
+  // The class goes by its own name here (the metadata may call it `List#2` when the state
+  // type names another class `List`): that is the name its transfer callbacks use.
+  const name = target.cls.name;
+  const types = nt.name === name ? meta.types : { ...meta.types, [name]: { ...nt, name } };
+  const root: TypeMeta = { k: 'array', of: { k: 'ref', name } };
+  const m: StateMeta = { root, types };
   const exported = exportGraph(olds, isRef);
-  const classes = { ...target.classes, [target.typeName]: target.cls };
+  const classes = { ...target.classes, [name]: target.cls };
   const { state } = importState(exported, m, freshInstance(target.cls), classes, target.transfer, keepRefs, isRef);
   const violations = checkState(state, m, classes, { unwrap: (v) => (isRef(v) ? true : undefined) });
   if (violations.length > 0) throw new Error(`state check failed: ${violations.join('; ')}`);

@@ -30,9 +30,11 @@ const records = new Map<string, ClassRecord>();
 /** Every class constructor ever declared (old versions included) → its record. */
 const byCtor = new Map<Ctor, ClassRecord>();
 let updating = false;
+/** A component runtime declared its classes (outside one — unit tests, tools — classes register on first use). */
+let declared = false;
 
 interface VersionParts {
-  classes?: Record<string, Ctor>;
+  classes?: Record<string, new (...args: never[]) => object>;
   transfer?: TransferCallbacks;
 }
 
@@ -63,6 +65,7 @@ function classesOf(decls: ObjectDecls): Record<string, Ctor> {
 
 /** The runtime, at start: the classes the running version declares. */
 export function declareObjects(decls: ObjectDecls, parts: VersionParts, meta?: StateMeta): void {
+  declared = true;
   records.clear();
   byCtor.clear();
   const objectClasses = classesOf(decls);
@@ -74,7 +77,12 @@ export function declareObjects(decls: ObjectDecls, parts: VersionParts, meta?: S
 }
 
 function recordFor(cls: Ctor): ClassRecord {
-  const rec = byCtor.get(cls) ?? records.get(cls?.name);
+  let rec = byCtor.get(cls) ?? records.get(cls?.name);
+  if (!rec && !declared && typeof cls === 'function') {
+    rec = new ClassRecord(cls.name, implOf(cls, cls.name, undefined, {}, { [cls.name]: cls }));
+    records.set(cls.name, rec);
+    byCtor.set(cls, rec);
+  }
   if (!rec) throw new ObjectError(`${cls?.name ?? String(cls)} is not an updatable class of this component (declare it in defineServer({ objects }))`);
   return rec;
 }

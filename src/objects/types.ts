@@ -24,7 +24,14 @@ export type MethodKeys<T> = {
  * extractor which class the reference stands for, so state holding references is
  * transferred as state holding the objects.
  */
-export type Obj<T extends object> = { readonly [K in MethodKeys<T>]: T[K] } & { readonly __moltObject?: T };
+export type Obj<T extends object> = ObjOf<T, MethodKeys<T>>;
+
+/**
+ * A reference with its methods named: what a class uses for references to its own kind
+ * (`next: ObjOf<Node, 'ping' | 'size'>`), where `Obj<Node>` would define Node's type
+ * in terms of itself.
+ */
+export type ObjOf<T extends object, K extends keyof T> = { readonly [P in K]: T[P] } & { readonly __moltObject?: T };
 
 /**
  * An adaptor method: keeps callers of an old interface working against the new

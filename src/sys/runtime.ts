@@ -7,6 +7,8 @@
  * Entry point: `runComponent(def)` (called by the loader's generated entry).
  */
 import { ERR_CODES, type Ctl, type Down, type ExportResult, type Header, type Message, type Result, type WireError } from '../kernel/abi.js';
+import { pathToFileURL } from 'node:url';
+import { adoptImported, checkHooks, declareObjects, discardImported, importHooks, objectClasses, updateObjects } from '../objects/space.js';
 import { checkState } from '../update/check.js';
 import { exportGraph, type ExportedGraph } from '../update/graph.js';
 import { importState } from '../update/transfer.js';
@@ -21,7 +23,15 @@ import { DEFERRED, type Ctx, type HandlerResult, type ReplyToken, type ServerDef
  */
 declare const MOLT_UPDATABLE: boolean;
 
+/** Set while this worker loads another version's bundle (an object-level update): that bundle must not start a second runtime. */
+const LOADING = Symbol.for('molt.runtime.loading-version');
+type Flagged = Record<symbol, boolean | undefined>;
+
 export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void {
+  if ((globalThis as Flagged)[LOADING]) return;
+  declareObjects(def.objects ?? {}, { classes: def.classes ?? {}, transfer: def.transfer ?? {} });
+  /** Every class a transfer into this version may re-create: its state classes and its updatable ones. */
+  const allClasses = () => ({ ...(def.classes ?? {}), ...objectClasses() });
   const kernel = new KernelPort();
   const faults = new FaultInjector();
   const post = kernel.post.bind(kernel);
@@ -275,8 +285,8 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
       case 'warm':
         try {
           const graph = exportGraph(state);
-          const { state: copy } = importState(structuredClone(graph), ctl.meta, state, def.classes ?? {}, {});
-          checkState(copy, ctl.meta, def.classes ?? {});
+          const { state: copy } = importState(structuredClone(graph), ctl.meta, state, allClasses(), {}, importHooks(false));
+          checkState(copy, ctl.meta, allClasses(), checkHooks);
         } catch {
           // a warm-up only: the real transfer reports any problem
         }
@@ -300,17 +310,42 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
             ctl.port.once('close', () => reject(new Error('the old version sent no state')));
           });
           ctl.port.close();
-          const { state: next, report } = importState(graph, ctl.meta, state, def.classes ?? {}, def.transfer ?? {});
+          const { state: next, report } = importState(graph, ctl.meta, state, allClasses(), def.transfer ?? {}, importHooks(true));
           await def.transfer?.afterTransfer?.(next as S, report, ctx);
-          const violations = checkState(next, ctl.meta, def.classes ?? {});
+          const violations = checkState(next, ctl.meta, allClasses(), checkHooks);
           if (violations.length === 0 && def.check) violations.push(...def.check(next as S));
-          if (violations.length > 0) return { ok: false, code: 'EINVAL', message: `state check failed: ${violations.join('; ')}` };
+          if (violations.length > 0) {
+            discardImported();
+            return { ok: false, code: 'EINVAL', message: `state check failed: ${violations.join('; ')}` };
+          }
           state = next as S;
+          adoptImported();
           return { ok: true, value: report };
         } catch (e) {
+          discardImported();
           return { ok: false, code: 'EINVAL', message: `${(e as Error).name}: ${(e as Error).message}` };
         }
       }
+      case 'objects': {
+        const t0 = performance.now();
+        let next: ServerDef<unknown, Protocol>;
+        try {
+          next = await loadVersion(ctl.file);
+        } catch (e) {
+          return { ok: false, code: 'EINVAL', message: `the new version does not load: ${(e as Error).message}` };
+        }
+        const loadMs = Math.round((performance.now() - t0) * 1000) / 1000;
+        try {
+          const report = await updateObjects(next.objects ?? {}, ctl.meta, { classes: next.classes ?? {}, transfer: next.transfer ?? {} }, { lazy: ctl.lazy, deadlineMs: ctl.deadlineMs });
+          const changed = Object.keys(next.handlers).filter((k) => !Object.hasOwn(handlers, k) || String(handlers[k]) !== String((next.handlers as Record<string, unknown>)[k]));
+          if (changed.length > 0) report.notes.push(`handlers that differ in the new version stay the running ones until a process-level update: ${changed.join(', ')}`);
+          return { ok: true, value: { ...report, loadMs } };
+        } catch (e) {
+          return { ok: false, code: (e as Error).name === 'SwapError' && /cancelled/.test((e as Error).message) ? 'ETIMEDOUT' : 'EINVAL', message: (e as Error).message };
+        }
+      }
+      case 'patch':
+        return patchControl(ctl);
     }
   };
 
@@ -331,6 +366,25 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
         return;
     }
   });
+}
+
+/** `patch apply | undo | list` (src/patch): not in this build yet. */
+async function patchControl(_ctl: Extract<Ctl, { c: 'patch' }>): Promise<Result> {
+  return { ok: false, code: 'ENOSYS', message: 'function-level patches are not in this build yet' };
+}
+
+/** Load another version's bundle into this worker (its entry default-exports its definition; it does not start). */
+async function loadVersion(file: string): Promise<ServerDef<unknown, Protocol>> {
+  (globalThis as Flagged)[LOADING] = true;
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } finally {
+    (globalThis as Flagged)[LOADING] = false;
+  }
+  const next = mod.default as ServerDef<unknown, Protocol> | undefined;
+  if (!next || typeof next !== 'object' || typeof next.handlers !== 'object') throw new Error(`${file} does not export a component definition`);
+  return next;
 }
 
 /** A handler's result must be a well-formed Result; anything else is the handler's bug. */

@@ -9,6 +9,7 @@
 import type {
   Address, Endpoint, ErrCode, Header, InitInfo, KCall, Outgoing, PrepareMode, Result,
 } from '../kernel/abi.js';
+import type { ObjectDecls } from '../objects/types.js';
 import type { TransferCallbacks, TransferReport } from '../update/transfer.js';
 import type { Infer, Protocol } from './schema.js';
 
@@ -83,6 +84,12 @@ export interface ServerDef<S, P extends Protocol> {
    * each instance from the new version's class of the same name.
    */
   classes?: Record<string, new (...args: never[]) => object>;
+  /**
+   * Updatable classes (src/objects, K42): their instances are made with `create(Class, …)`
+   * and held as `Obj<Class>` references; `service update --mode objects` replaces these
+   * classes in place, inside the running incarnation.
+   */
+  objects?: ObjectDecls;
   /** Live-update callbacks: pairing (renames), per-type and per-field transfer, afterTransfer. */
   transfer?: TransferCallbacks & {
     afterTransfer?: (state: S, report: TransferReport, ctx: Ctx) => void | Promise<void>;

@@ -75,10 +75,18 @@ function findObjectClasses(checker: ts.TypeChecker, source: ts.SourceFile): Arra
   const moduleSymbol = checker.getSymbolAtLocation(source);
   const def = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.escapedName === 'default');
   if (!def) return [];
-  const objects = checker.getTypeOfSymbolAtLocation(def, source).getProperty('objects');
-  if (!objects) return [];
+  // The declared type of `objects` (ServerDef's) has no names: read the expression written
+  // in `defineServer({ …, objects: {…} })` where there is one.
+  const written = objectsExpression(source);
+  let objectsType: ts.Type;
+  if (written) {
+    objectsType = checker.getTypeAtLocation(written);
+  } else {
+    const objects = checker.getTypeOfSymbolAtLocation(def, source).getProperty('objects');
+    if (!objects) return [];
+    objectsType = checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(objects, source));
+  }
   const out: Array<[string, ts.Type]> = [];
-  const objectsType = checker.getNonNullableType(checker.getTypeOfSymbolAtLocation(objects, source));
   for (const prop of checker.getPropertiesOfType(objectsType)) {
     let t = checker.getTypeOfSymbolAtLocation(prop, source);
     const cls = t.getProperty('class');
@@ -95,6 +103,25 @@ const formatHost: ts.FormatDiagnosticsHost = {
   getCurrentDirectory: () => process.cwd(),
   getNewLine: () => '\n',
 };
+
+/** `objects: …` in the object literal of `export default defineServer({...})`, if written there. */
+function objectsExpression(source: ts.SourceFile): ts.Expression | null {
+  for (const st of source.statements) {
+    if (!ts.isExportAssignment(st) || st.isExportEquals) continue;
+    let e: ts.Expression = st.expression;
+    while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
+    if (!ts.isCallExpression(e)) return null;
+    const arg = e.arguments[0];
+    if (!arg || !ts.isObjectLiteralExpression(arg)) return null;
+    for (const p of arg.properties) {
+      if (p.name && ts.isIdentifier(p.name) && p.name.text === 'objects') {
+        if (ts.isPropertyAssignment(p)) return p.initializer;
+        if (ts.isShorthandPropertyAssignment(p)) return p.name;
+      }
+    }
+  }
+  return null;
+}
 
 /** The state root: the (awaited) return type of the default export's `init`. */
 function findStateType(checker: ts.TypeChecker, source: ts.SourceFile, file: string): ts.Type {

@@ -317,8 +317,10 @@ export function importState(
             const hit = memo.get(v);
             if (hit) return hit;
             const out = custom(v, helpers);
-            remember(v, out);
-            return out;
+            // An instance of an updatable class made by the callback: a reference stands for it too.
+            const made = nt.kind === 'class' && out !== null && typeof out === 'object' ? objects?.wrap(nt.name, out) ?? out : out;
+            remember(v, made);
+            return made;
           }
           return custom(v, helpers);
         }

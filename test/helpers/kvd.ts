@@ -3,13 +3,13 @@
  * database, its sorted keys with type, value and expiry.
  */
 import type { KvdCore } from '../../src/user/kvd/state.js';
-import { List } from '../../src/user/kvd/state.js';
+import { isList } from '../../src/user/kvd/state.js';
 
 export function snapshot(st: KvdCore): unknown[] {
   return st.dbs.map((db) =>
     [...db.allKeys()].sort().map((k) => {
       const v = db.get(k)!;
-      const val = typeof v === 'string' ? v : v instanceof List ? v.toArray() : v instanceof Map ? [...v].sort() : [...v].sort();
+      const val = typeof v === 'string' ? v : isList(v) ? v.toArray() : v instanceof Map ? [...v].sort() : [...v].sort();
       return [k, val, db.expireAt(k)];
     }),
   );

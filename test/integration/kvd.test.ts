@@ -25,6 +25,7 @@ const run = promisify(execFile);
 const V2 = fileURLToPath(new URL('../corpus/kvd/v2.ts', import.meta.url));
 const V1 = fileURLToPath(new URL('../../src/user/kvd/main.ts', import.meta.url));
 const NET_V2 = fileURLToPath(new URL('../corpus/net/v2.ts', import.meta.url));
+const LISTS_V2 = fileURLToPath(new URL('../corpus/kvd/lists-v2.ts', import.meta.url));
 
 async function bootKvd(image: string): Promise<{ sys: TestSystem; port: number }> {
   const sys = await bootOs({ root: 'mfs', kernel: { disk: image, diskBlocks: 16_384 }, extra: [NET, { ...KVD, args: { ...KVD.args, port: 0 } }] });
@@ -302,6 +303,29 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
 
   it('is live-updated to version 2 (a new state layout) and back under a pipelined workload on an open connection: no error, nothing lost', async () => {
     await underWorkload('up', [update('kvd', V2), update('kvd', V1)]);
+  }, 120_000);
+
+  it('its lists (updatable objects) get a new representation in place, eagerly then lazily, under the workload: no error, nothing lost', async () => {
+    // Many small lists besides the workload's: the state an object-level update converts.
+    const p = redis.pipeline();
+    for (let i = 0; i < 2000; i++) p.rpush(`objs:l${i}`, 'a', String(i));
+    await p.exec();
+    const incarnation = async () => ((await sys.kernel.call('rs', { type: 'rs.list' })) as { value: Array<{ label: string; incarnation: number }> }).value.find((s) => s.label === 'kvd')!.incarnation;
+    const objects = (lazy: boolean) => async () => {
+      const inc = await incarnation();
+      const r = await sys.kernel.call('rs', { type: 'rs.update', items: [{ label: 'kvd', source: LISTS_V2 }], mode: 'objects', ...(lazy ? { lazy: true } : {}) }, 60_000);
+      expect(r).toMatchObject({ ok: true, value: { reason: null, outcome: 'committed' } });
+      const report = (r as { value: { reports: { kvd: { mode: string; classes: Array<{ name: string; action: string; instances: number; converted: number }> } } } }).value.reports.kvd;
+      const list = report.classes.find((c) => c.name === 'List')!;
+      expect(list.instances).toBeGreaterThanOrEqual(2000);
+      if (lazy) expect(list).toMatchObject({ action: 'marked', converted: 0 });
+      else expect(list).toMatchObject({ action: 'swapped', converted: list.instances });
+      expect(await incarnation()).toBe(inc); // in place: the same incarnation, no new worker
+    };
+    await underWorkload('objs', [objects(false), update('kvd', V1), objects(true)]);
+    expect(await redis.lrange('objs:l1234', 0, -1)).toEqual(['a', '1234']);
+    // Back to version 1 for the tests that follow.
+    await update('kvd', V1)();
   }, 120_000);
 
   it('net is live-updated (and rolled back) under the same workload: the connection and its data carry on', async () => {

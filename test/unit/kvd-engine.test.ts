@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { activeExpire, execute, parseInt64 } from '../../src/user/kvd/engine.js';
 import { globMatch } from '../../src/user/kvd/glob.js';
 import { parseRequests, latin1Bytes } from '../../src/user/kvd/resp.js';
-import { freshSession, freshState, List, type Session } from '../../src/user/kvd/state.js';
+import { freshSession, freshState, newList, type Session } from '../../src/user/kvd/state.js';
 
 type Reply = string | number | null | { err: string } | Reply[];
 
@@ -313,10 +313,10 @@ describe('kvd engine: lists, hashes, sets', () => {
     expect(r('LINDEX', 'q', '10')).toBe('500');
     for (let i = n - 1; i >= n / 2; i--) expect(r('RPOP', 'q')).toBe(String(i));
     expect(r('LRANGE', 'q', '0', '-1')).toEqual(Array.from({ length: 10 }, (_, i) => `f${9 - i}`));
-    const l = new List();
+    const l = newList();
     for (let i = 0; i < 100; i++) l.pushLeft(String(i));
     for (let i = 0; i < 100; i++) expect(l.popRight()).toBe(String(i));
-    expect(l.length).toBe(0);
+    expect(l.size()).toBe(0);
   });
 
   it('HSET, HMSET, HSETNX, HGET, HMGET, HDEL, HGETALL, HKEYS, HVALS, HLEN, HEXISTS, HINCRBY', () => {

@@ -12,9 +12,10 @@ import { exportGraph } from '../../src/update/graph.js';
 import { checkState } from '../../src/update/check.js';
 import { extractStateMeta } from '../../src/update/metadata.js';
 import { importState } from '../../src/update/transfer.js';
+import { adoptImported, checkHooks, importHooks } from '../../src/objects/space.js';
 import { activeExpire, execute } from '../../src/user/kvd/engine.js';
 import v1 from '../../src/user/kvd/main.js';
-import { freshCore, freshSession, freshState, DATABASES, type KvdCore, type Session } from '../../src/user/kvd/state.js';
+import { freshCore, freshSession, freshState, DATABASES, List, type KvdCore, type Session } from '../../src/user/kvd/state.js';
 import v2, { Db as DbV2 } from '../corpus/kvd/v2.js';
 import { snapshot } from '../helpers/kvd.js';
 
@@ -80,8 +81,11 @@ describe('kvd database layouts', () => {
 
     const move = (st: unknown, meta: typeof meta1, def: typeof v1 | typeof v2, fresh: unknown) => {
       const graph = structuredClone(exportGraph(st));
-      const { state, report } = importState(graph, meta, fresh, def.classes ?? {}, def.transfer ?? {});
-      expect(checkState(state, meta, def.classes ?? {})).toEqual([]);
+      // As the server library's runtime does: lists are updatable objects (references cross with their List).
+      const classes = { ...(def.classes ?? {}), List };
+      const { state, report } = importState(graph, meta, fresh, classes, def.transfer ?? {}, importHooks(true));
+      adoptImported();
+      expect(checkState(state, meta, classes, checkHooks)).toEqual([]);
       expect(def.check!(state as never)).toEqual([]);
       return { state: state as KvdCore, report };
     };

@@ -4,7 +4,7 @@
  * re-entrant calls, and references crossing a process-level transfer.
  */
 import { describe, expect, it } from 'vitest';
-import { create, dispose, objectStats, type Obj } from '../../src/objects/index.js';
+import { create, dispose, objectStats, type Obj, type ObjOf } from '../../src/objects/index.js';
 import { adoptImported, checkHooks, declareObjects, importHooks, updateObjects } from '../../src/objects/space.js';
 import { checkState } from '../../src/update/check.js';
 import { exportGraph } from '../../src/update/graph.js';
@@ -179,7 +179,7 @@ describe('object-level hot swap (mediated)', () => {
   it('lets a call made from inside a forwarded call through (no deadlock on itself)', async () => {
     const g = gate();
     class Node {
-      constructor(public peer: Obj<Node> | null = null) {}
+      constructor(public peer: ObjOf<Node, 'ping'> | null = null) {}
       async ping(depth: number, wait?: Promise<void>): Promise<string> {
         if (wait) await wait;
         await tick();

@@ -11,9 +11,10 @@ import { doFaults, doFi } from './faults.js';
 import { doList } from './list.js';
 import { doPolicy, fillAddedPolicyFields } from './policy.js';
 import { doHistory, doRollback, doUpdate, finishSelfUpdate } from './update.js';
+import { doPatch } from './patch.js';
 import type { RsState } from './state.js';
 
-const empty = (): RsState => ({ config: null, services: new Map(), booted: false, updates: new Map(), nextUpdate: 1 });
+const empty = (): RsState => ({ config: null, services: new Map(), booted: false, updates: new Map(), nextUpdate: 1, patches: [], nextPatch: 1 });
 
 export default defineServer({
   protocol: rsProtocol,
@@ -37,6 +38,7 @@ export default defineServer({
     'rs.policy': doPolicy,
     'rs.faults': doFaults,
     'rs.fi': doFi,
+    'rs.patch': doPatch,
   },
   transfer: {
     afterTransfer: (state, report, ctx) => {

@@ -30,6 +30,13 @@ export const rsProtocol = {
     maxtime: t.optional(t.int),
     initMaxtime: t.optional(t.int),
     dryRun: t.optional(t.boolean),
+    /**
+     * `process` (default): a new incarnation, the whole state transferred. `objects`: the
+     * component's updatable classes replaced in place, inside its incarnation (src/objects);
+     * with `lazy`, each instance converts on its next call.
+     */
+    mode: t.optional(t.oneOf('process', 'objects')),
+    lazy: t.optional(t.boolean),
   }),
   /** `service rollback <label>`: back to the previous version, through the same transfer. */
   'rs.rollback': t.object({ label: t.string }),
@@ -52,6 +59,17 @@ export const rsProtocol = {
     backoffMaxMs: t.optional(t.any),
     maxFaults: t.optional(t.any),
     windowMs: t.optional(t.any),
+  }),
+  /**
+   * `patch apply LABEL FILE` / `patch undo ID` / `patch list [LABEL]`: function-level
+   * patches (src/patch) of running components. Ids are rs's, unique across the system.
+   */
+  'rs.patch': t.object({
+    op: t.oneOf('apply', 'undo', 'list'),
+    label: t.optional(t.string),
+    source: t.optional(t.string),
+    /** The patch to undo (rs's id). */
+    patch: t.optional(t.int),
   }),
   /** `service faults [label]`: the recorded faults of one service or of all, oldest first. */
   'rs.faults': t.object({ label: t.optional(t.string) }),
@@ -155,4 +173,15 @@ export interface ServiceRow {
   uptimeMs: number | null;
   messages: number;
   lastFault: { kind: string; message: string; at: number } | null;
+}
+
+/** One patch as `rs.patch` answers it: the component's own report, with rs's id and the label. */
+export interface PatchRow {
+  id: number;
+  label: string;
+  source: string;
+  /** The id the component's patch table knows it by (its incarnation's). */
+  local: number;
+  /** The component's report (src/patch `PatchInfo`): status, functions, timings, … */
+  info: Record<string, unknown>;
 }

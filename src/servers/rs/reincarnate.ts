@@ -10,6 +10,7 @@ import type { EndpointInfo, ServiceConfig } from '../../kernel/abi.js';
 import { err, ok, type Ctx, type Handler, type HandlerResult } from '../../sys/index.js';
 import { incarnationIn, markRecovered, recordFault, restartAction } from './faults.js';
 import { policyFrom, recoveryOf } from './policy.js';
+import { reapplyPatches } from './patch.js';
 import type { RsRequest } from './protocol.js';
 import type { RsState, ServiceRecord } from './state.js';
 
@@ -81,6 +82,7 @@ export async function startService(state: RsState, rec: ServiceRecord, ctx: Ctx,
     markRecovered(rec, rec.startedAt);
     if (rec.versions.at(-1)?.version !== r.value.version) rec.versions = [...rec.versions, { version: r.value.version, source: rec.source, since: ctx.now() }];
     announce(rec, ctx);
+    if (kind === 'restart') void reapplyPatches(state, rec, ctx);
     return true;
   }
   rec.consecutiveInitFailures++;

@@ -74,4 +74,18 @@ export interface RsState {
   /** Updates in progress, by id. */
   updates: Map<number, UpdateRun>;
   nextUpdate: number;
+  /** Function-level patches applied (src/patch), oldest first: rs id → where it lives. */
+  patches: PatchRecord[];
+  nextPatch: number;
+}
+
+export interface PatchRecord {
+  id: number;
+  label: string;
+  source: string;
+  /** Its id in the incarnation that applied it. */
+  local: number;
+  incarnation: number;
+  /** Undone through rs (`patch undo`): not applied again after a restart. */
+  undone: boolean;
 }

@@ -23,6 +23,8 @@ import { planTransfer } from '../../update/plan.js';
 import type { StateMeta } from '../../update/types.js';
 import type { RsRequest, UpdateOutcome, UpdatePhase, UpdateResult } from './protocol.js';
 import { recoveryOf } from './policy.js';
+import { runObjectsUpdate } from './objects.js';
+import { dropPatches } from './patch.js';
 import type { RsState, UpdateRun, UpdateStep } from './state.js';
 
 type Req<K extends RsRequest['type']> = Extract<RsRequest, { type: K }>;
@@ -34,14 +36,14 @@ const DRAIN_MS = 2_000;
 const HISTORY_LIMIT = 50;
 
 /** A failure inside a phase: carries the outcome it leads to. */
-class Abort extends Error {
+export class Abort extends Error {
   constructor(readonly outcome: UpdateOutcome, readonly phase: UpdatePhase, message: string) {
     super(message);
   }
 }
 
 export const doUpdate: Handler<RsState, UpdateReq> = async (state, msg, ctx) => {
-  const result = await runUpdate(state, msg, ctx, null);
+  const result = msg.mode === 'objects' ? await runObjectsUpdate(state, msg, ctx) : await runUpdate(state, msg, ctx, null);
   if (result.labels.includes(ctx.self.label) && result.outcome === 'committed') {
     // rs updated itself: this (old) incarnation answers, then ends; the new rs carries on.
     ctx.reply(ctx.defer(msg), ok(result));
@@ -71,7 +73,7 @@ export const doHistory: Handler<RsState, Req<'rs.history'>> = (state, msg) => {
   return ok({ label: rec.label, versions: rec.versions, updates: rec.history });
 };
 
-function refusedResult(state: RsState, labels: string[], ctx: Ctx, reason: string): UpdateResult {
+export function refusedResult(state: RsState, labels: string[], ctx: Ctx, reason: string): UpdateResult {
   const now = ctx.now();
   return {
     id: state.nextUpdate++, outcome: 'refused', labels, phase: 'build', reason, timings: {}, heldMs: 0, totalMs: 0,
@@ -85,6 +87,7 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
   if (labels.length === 0) return refusedResult(state, labels, ctx, 'nothing to update');
   if (new Set(labels).size !== labels.length) return refusedResult(state, labels, ctx, 'a label appears twice in the batch');
   if (req.prepare === 'state' && !req.state) return refusedResult(state, labels, ctx, '--prepare state needs --state <expr>');
+  if (req.lazy) return refusedResult(state, labels, ctx, '--lazy is for --mode objects');
   const busy = new Set([...state.updates.values()].flatMap((r) => r.steps.map((s) => s.label)));
   const self = ctx.self.label;
   const steps: UpdateStep[] = [];
@@ -170,7 +173,10 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
       }
       const r = await ctx.kcall({ call: 'update-commit', steps: steps.map((st) => ({ label: st.label, from: st.from, to: st.to! })) });
       if (!r.ok) throw new Abort('rolled-back', 'commit', r.message ?? r.code);
-      for (const step of steps) recordCommit(state, step, ctx);
+      for (const step of steps) {
+        recordCommit(state, step, ctx);
+        dropPatches(state, step.label);
+      }
     });
     const result = endUpdate(state, run, 'committed', 'commit', null, ctx);
     // The old incarnations finish what they had in flight, then end (not rs: it ends after answering).
@@ -183,7 +189,7 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
   }
 }
 
-async function phase(run: UpdateRun, name: UpdatePhase, ctx: Ctx, body: () => Promise<void>): Promise<void> {
+export async function phase(run: UpdateRun, name: UpdatePhase, ctx: Ctx, body: () => Promise<void>): Promise<void> {
   const t0 = ctx.now();
   const labels = run.steps.map((s) => s.label).join(',');
   void ctx.kcall({ call: 'update-event', label: labels, update: run.id, phase: name, status: 'start' });
@@ -208,7 +214,7 @@ async function rollBack(run: UpdateRun, ctx: Ctx): Promise<void> {
   }
 }
 
-function endUpdate(state: RsState, run: UpdateRun, outcome: UpdateOutcome, phaseName: UpdatePhase, reason: string | null, ctx: Ctx, plans?: Record<string, unknown>): UpdateResult {
+export function endUpdate(state: RsState, run: UpdateRun, outcome: UpdateOutcome, phaseName: UpdatePhase, reason: string | null, ctx: Ctx, plans?: Record<string, unknown>): UpdateResult {
   state.updates.delete(run.id);
   const now = ctx.now();
   const result: UpdateResult = {
@@ -236,7 +242,7 @@ function endUpdate(state: RsState, run: UpdateRun, outcome: UpdateOutcome, phase
   return result;
 }
 
-function recordCommit(state: RsState, step: UpdateStep, ctx: Ctx): void {
+export function recordCommit(state: RsState, step: UpdateStep, ctx: Ctx): void {
   const rec = state.services.get(step.label);
   if (!rec) return;
   rec.incarnation = step.to;

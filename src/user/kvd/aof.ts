@@ -25,7 +25,7 @@ import type { Ctx } from '../../sys/index.js';
 import { execute } from './engine.js';
 import { encodeCommand, latin1Bytes, parseRequests } from './resp.js';
 import { releaseReplies } from './replies.js';
-import { freshSession, List, type KvdCore, type Session } from './state.js';
+import { freshSession, isList, type KvdCore, type Session } from './state.js';
 
 /** Largest vfs read/write. */
 const IO_MAX = 1 << 20;
@@ -67,7 +67,7 @@ export function dumpDataset(st: KvdCore, now: number): string[] {
       if (at !== 0 && at <= now) continue;
       const v = db.get(key)!;
       if (typeof v === 'string') emit(['SET', key, v]);
-      else if (v instanceof List) batched('RPUSH', key, v.toArray(), 1);
+      else if (isList(v)) batched('RPUSH', key, v.toArray(), 1);
       else if (v instanceof Map) batched('HSET', key, flatPairs(v), 2);
       else batched('SADD', key, v, 1);
       if (at !== 0) emit(['PEXPIREAT', key, String(at)]);

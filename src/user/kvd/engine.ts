@@ -13,7 +13,7 @@ import { globMatch } from './glob.js';
 import {
   arr, bulk, bulkOrNil, EMPTY_ARRAY, encodeCommand, error, int, NIL, NIL_ARRAY, OK, ONE, PONG, simple, ZERO,
 } from './resp.js';
-import { DATABASES, List, type Keyspace, type KvdCore, type Session, type Value } from './state.js';
+import { DATABASES, isList, newList, type Keyspace, type KvdCore, type ListRef, type Session, type Value } from './state.js';
 
 // ── errors (Redis 7 texts) ──
 const WRONGTYPE = error('WRONGTYPE Operation against a key holding the wrong kind of value');
@@ -194,7 +194,7 @@ const doDel: CommandFn = ({ st, c, argv, now }) => {
 function typeName(v: Value | undefined): string {
   if (v === undefined) return 'none';
   if (typeof v === 'string') return 'string';
-  if (v instanceof List) return 'list';
+  if (isList(v)) return 'list';
   if (v instanceof Map) return 'hash';
   return 'set';
 }
@@ -466,10 +466,10 @@ const doStrlen: CommandFn = (x) => {
 // ── lists ──
 
 /** The list at key: the list, undefined if missing, null if another type. */
-function getList(x: Call, key: string): List | undefined | null {
+function getList(x: Call, key: string): ListRef | undefined | null {
   const v = lookup(x.st, x.c.db, key, x.now);
   if (v === undefined) return undefined;
-  return v instanceof List ? v : null;
+  return isList(v) ? v : null;
 }
 
 function pushGeneric(x: Call, left: boolean): string {
@@ -478,13 +478,13 @@ function pushGeneric(x: Call, left: boolean): string {
   let l = getList(x, key);
   if (l === null) return WRONGTYPE;
   if (l === undefined) {
-    l = new List();
+    l = newList();
     st.dbs[c.db]!.put(key, l);
   }
   if (left) for (let i = 2; i < argv.length; i++) l.pushLeft(argv[i]!);
   else for (let i = 2; i < argv.length; i++) l.pushRight(argv[i]!);
   propagate(st, c.db, argv);
-  return int(l.length);
+  return int(l.size());
 }
 
 const doLpush: CommandFn = (x) => pushGeneric(x, true);
@@ -504,10 +504,10 @@ function popGeneric(x: Call, left: boolean): string {
   if (l === null) return WRONGTYPE;
   if (l === undefined) return count < 0 ? NIL : NIL_ARRAY;
   if (count === 0) return EMPTY_ARRAY;
-  const take = count < 0 ? 1 : Math.min(count, l.length);
+  const take = count < 0 ? 1 : Math.min(count, l.size());
   const out: string[] = [];
   for (let i = 0; i < take; i++) out.push((left ? l.popLeft() : l.popRight())!);
-  if (l.length === 0) st.dbs[c.db]!.del(key);
+  if (l.size() === 0) st.dbs[c.db]!.del(key);
   propagate(st, c.db, count < 0 ? [argv[0]!, key] : [argv[0]!, key, String(take)]);
   return count < 0 ? bulk(out[0]!) : arr(out);
 }
@@ -517,7 +517,7 @@ const doRpop: CommandFn = (x) => popGeneric(x, false);
 
 const doLlen: CommandFn = (x) => {
   const l = getList(x, x.argv[1]!);
-  return l === null ? WRONGTYPE : int(l === undefined ? 0 : l.length);
+  return l === null ? WRONGTYPE : int(l === undefined ? 0 : l.size());
 };
 
 const doLrange: CommandFn = (x) => {
@@ -527,7 +527,7 @@ const doLrange: CommandFn = (x) => {
   const l = getList(x, x.argv[1]!);
   if (l === null) return WRONGTYPE;
   if (l === undefined) return EMPTY_ARRAY;
-  const n = l.length;
+  const n = l.size();
   if (start < 0) start = Math.max(0, n + start);
   if (stop < 0) stop = n + stop;
   if (stop >= n) stop = n - 1;
@@ -541,8 +541,8 @@ const doLindex: CommandFn = (x) => {
   const l = getList(x, x.argv[1]!);
   if (l === null) return WRONGTYPE;
   if (l === undefined) return NIL;
-  if (i < 0) i += l.length;
-  return i < 0 || i >= l.length ? NIL : bulk(l.at(i)!);
+  if (i < 0) i += l.size();
+  return i < 0 || i >= l.size() ? NIL : bulk(l.at(i)!);
 };
 
 // ── hashes ──

@@ -14,7 +14,7 @@ import { defineServer } from '../../sys/index.js';
 import { kvdProtocol } from './protocol.js';
 import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd, withListener, withRecovery } from './server.js';
 import { Db, freshState, List, type KvdState } from './state.js';
-import { readOldDb } from './transfer.js';
+import { readOldDb, readOldList } from './transfer.js';
 
 export default defineServer<KvdState, typeof kvdProtocol>({
   protocol: kvdProtocol,
@@ -24,7 +24,9 @@ export default defineServer<KvdState, typeof kvdProtocol>({
   start: startKvd,
   stop: stopKvd,
   handlers: kvdHandlers,
-  classes: { Db, List },
+  classes: { Db },
+  // Lists are updatable objects (K42): `service update kvd FILE --mode objects [--lazy]`.
+  objects: { List },
   prepare: kvdPrepare,
   check: checkKvd,
   transfer: {
@@ -36,6 +38,12 @@ export default defineServer<KvdState, typeof kvdProtocol>({
         db.keys = values;
         db.expires = expires;
         return db;
+      },
+      // A list of any representation (test/corpus/kvd/lists-v2.ts keeps one array and an offset).
+      List: (old) => {
+        const l = new List();
+        l.back = readOldList(old);
+        return l;
       },
     },
   },

@@ -3,8 +3,11 @@
  * transferable data — the sixteen databases, the client sessions (keyed by socket), the
  * append-only file's bookkeeping and the counters INFO shows.
  *
- * Values are latin1 strings (one char per byte: binary-safe), lists are `List`
- * instances (a deque: two arrays), hashes `Map`s, sets `Set`s. A database is a `Db`
+ * Values are latin1 strings (one char per byte: binary-safe), lists `List` objects (a
+ * deque: two arrays) — updatable objects (src/objects, K42): the state holds references
+ * (`ListRef`), so `service update kvd FILE --mode objects [--lazy]` can change the list
+ * representation in place, converting a million lists at once or each on its next use —
+ * hashes `Map`s, sets `Set`s. A database is a `Db`
  * instance: its *layout* (here: values in one Map, expiry times in another) is private to
  * the class, and the command engine reaches it only through the `Keyspace` methods — so
  * a later version can change the layout (test/corpus/kvd/v2.ts keeps the expiry inside
@@ -14,8 +17,27 @@
  * `AofState`, `freshCore`.
  */
 
+import { create, dispose, type Obj } from '../../objects/index.js';
+
 /** A value: a string, a list, a hash or a set. */
-export type Value = string | List | Map<string, string> | Set<string>;
+export type Value = string | ListRef | Map<string, string> | Set<string>;
+
+/** A list as the state holds it: a reference to an updatable `List` object. */
+export type ListRef = Obj<List>;
+
+/** A new empty list (of the current implementation of `List`). */
+export function newList(): ListRef {
+  return create(List);
+}
+
+export function isList(v: Value | undefined): v is ListRef {
+  return typeof v === 'object' && !(v instanceof Map) && !(v instanceof Set);
+}
+
+/** A value leaves the database: a list's reference leaves its class's table. */
+export function release(v: Value | undefined): void {
+  if (isList(v)) dispose(v);
+}
 
 /**
  * A list as a deque: `front` holds the head in reverse (so both ends push and pop at an
@@ -27,6 +49,11 @@ export class List {
   back: string[] = [];
 
   get length(): number {
+    return this.front.length + this.back.length;
+  }
+
+  /** Elements (a method: the interface a reference offers is its class's methods). */
+  size(): number {
     return this.front.length + this.back.length;
   }
 
@@ -121,11 +148,16 @@ export class Db implements Keyspace {
   }
 
   put(key: string, v: Value): void {
+    const old = this.keys.get(key);
+    if (old !== v && typeof old === 'object') release(old);
     this.keys.set(key, v);
   }
 
   del(key: string): boolean {
-    if (!this.keys.delete(key)) return false;
+    const old = this.keys.get(key);
+    if (old === undefined) return false;
+    this.keys.delete(key);
+    if (typeof old === 'object') release(old);
     if (this.expires.size !== 0) this.expires.delete(key);
     return true;
   }
@@ -139,6 +171,7 @@ export class Db implements Keyspace {
   }
 
   clear(): void {
+    for (const v of this.keys.values()) if (typeof v === 'object') release(v);
     this.keys.clear();
     this.expires.clear();
   }
@@ -153,6 +186,7 @@ export class Db implements Keyspace {
     for (const [key, at] of this.expires) {
       if (budget-- <= 0) break;
       if (at <= now) {
+        release(this.keys.get(key));
         this.keys.delete(key);
         this.expires.delete(key);
         expired(key);

@@ -6,16 +6,34 @@
  * *either* layout with `readOldDb` and builds its own — so update and rollback both keep
  * every key and expiry time.
  *
- * Entry point: `readOldDb(old, h)`.
+ * Entry points: `readOldDb(old, h)`, `readOldList(old)`, `convertValue(v, h)`.
  */
 import type { TransferHelpers } from '../../update/transfer.js';
 import type { Value } from './state.js';
 
-/** An old value (structured-clone copy) as a value of the new version: lists re-made from the new `List` class. */
+/**
+ * An old value (structured-clone copy) as a value of the new version: a list (a reference
+ * to a `List` object, or a `List` of a version before lists were objects) becomes a
+ * reference to a `List` of the new version.
+ */
 export function convertValue(v: unknown, h: TransferHelpers): Value {
   if (typeof v === 'string' || v instanceof Map || v instanceof Set) return v as Value;
-  if (h.classOf(v) === 'List') return h.convert(v, 'List') as Value;
+  const cls = h.classOf(v);
+  if (cls === 'List' || cls === 'ObjRef') return h.convert(v, 'List') as Value;
   throw new TypeError(`kvd: a value of unknown kind (${h.classOf(v) ?? typeof v}) in an old database`);
+}
+
+/**
+ * An old list, whichever representation: a deque of two arrays (`front` reversed, then
+ * `back`: src/user/kvd/state.ts) or one array with a start offset (`items` from `head`:
+ * test/corpus/kvd/lists-v2.ts) → its elements in order. The old object is not changed
+ * (an object-level update reads the live instance).
+ */
+export function readOldList(old: unknown): string[] {
+  const o = old as Record<string, unknown>;
+  if (Array.isArray(o.front) && Array.isArray(o.back)) return [...(o.front as string[])].reverse().concat(o.back as string[]);
+  if (Array.isArray(o.items) && typeof o.head === 'number') return (o.items as string[]).slice(o.head);
+  throw new TypeError('kvd: an old list of an unknown representation (neither front/back nor items/head)');
 }
 
 /** An old database, whichever layout: its values (converted) and expiry times. */

@@ -14,8 +14,8 @@
 import { defineServer } from '../../../src/sys/index.js';
 import { kvdProtocol } from '../../../src/user/kvd/protocol.js';
 import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd, withListener } from '../../../src/user/kvd/server.js';
-import { DATABASES, freshCore, List, type Keyspace, type KvdCore, type Value } from '../../../src/user/kvd/state.js';
-import { readOldDb } from '../../../src/user/kvd/transfer.js';
+import { DATABASES, freshCore, List, release, type Keyspace, type KvdCore, type Value } from '../../../src/user/kvd/state.js';
+import { readOldDb, readOldList } from '../../../src/user/kvd/transfer.js';
 
 /** A key's value and its expiry time (0: none). */
 export interface Entry {
@@ -46,8 +46,10 @@ export class Db implements Keyspace {
 
   put(key: string, v: Value): void {
     const e = this.entries.get(key);
-    if (e) e.v = v;
-    else this.entries.set(key, { v, at: 0 });
+    if (e) {
+      if (e.v !== v) release(e.v);
+      e.v = v;
+    } else this.entries.set(key, { v, at: 0 });
   }
 
   del(key: string): boolean {
@@ -55,6 +57,7 @@ export class Db implements Keyspace {
     if (!e) return false;
     if (e.at !== 0) this.volatile--;
     this.entries.delete(key);
+    release(e.v);
     return true;
   }
 
@@ -74,6 +77,7 @@ export class Db implements Keyspace {
   }
 
   clear(): void {
+    for (const e of this.entries.values()) release(e.v);
     this.entries.clear();
     this.volatile = 0;
   }
@@ -91,6 +95,7 @@ export class Db implements Keyspace {
     for (const [key, e] of this.entries) {
       if (looks-- <= 0) break;
       if (e.at !== 0 && e.at <= now) {
+        release(e.v);
         this.entries.delete(key);
         this.volatile--;
         expired(key);
@@ -121,7 +126,8 @@ export default defineServer<KvdState, typeof kvdProtocol>({
   start: startKvd,
   stop: stopKvd,
   handlers: kvdHandlers,
-  classes: { Db, List },
+  classes: { Db },
+  objects: { List },
   prepare: kvdPrepare,
   check: (st) => {
     const out = checkKvd(st);
@@ -140,6 +146,11 @@ export default defineServer<KvdState, typeof kvdProtocol>({
         for (const [k, v] of values) db.entries.set(k, { v, at: expires.get(k) ?? 0 });
         db.volatile = expires.size;
         return db;
+      },
+      List: (old) => {
+        const l = new List();
+        l.back = readOldList(old);
+        return l;
       },
     },
   },
