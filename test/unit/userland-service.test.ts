@@ -52,6 +52,15 @@ describe('service arguments', () => {
     });
   });
 
+  it('update --mode objects [--lazy]: an object-level update; --lazy alone is a usage error', () => {
+    expect(parseServiceArgs(['update', 'kvd', '/l.ts', '--mode', 'objects', '--lazy'])).toMatchObject({
+      verb: 'update',
+      request: { items: [{ label: 'kvd', source: '/l.ts' }], mode: 'objects', lazy: true },
+    });
+    expect(parseServiceArgs(['update', 'kvd', '/l.ts', '--lazy'])).toMatchObject({ verb: 'error', status: 2, message: expect.stringMatching(/--lazy needs --mode objects/) });
+    expect(parseServiceArgs(['update', 'kvd', '/l.ts', '--mode', 'threads'])).toMatchObject({ verb: 'error', status: 2, message: expect.stringMatching(/--mode takes process\|objects/) });
+  });
+
   it('update --batch LABEL=FILE …', () => {
     expect(parseServiceArgs(['update', '--batch', 'vfs=/a.ts', 'mfs=/b.ts'])).toMatchObject({
       verb: 'update',
