@@ -26,6 +26,7 @@ const V2 = fileURLToPath(new URL('../corpus/kvd/v2.ts', import.meta.url));
 const V1 = fileURLToPath(new URL('../../src/user/kvd/main.ts', import.meta.url));
 const NET_V2 = fileURLToPath(new URL('../corpus/net/v2.ts', import.meta.url));
 const LISTS_V2 = fileURLToPath(new URL('../corpus/kvd/lists-v2.ts', import.meta.url));
+const LISTS_BROKEN = fileURLToPath(new URL('../corpus/kvd/lists-broken.ts', import.meta.url));
 
 async function bootKvd(image: string): Promise<{ sys: TestSystem; port: number }> {
   const sys = await bootOs({ root: 'mfs', kernel: { disk: image, diskBlocks: 16_384 }, extra: [NET, { ...KVD, args: { ...KVD.args, port: 0 } }] });
@@ -327,6 +328,21 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
     // Back to version 1 for the tests that follow.
     await update('kvd', V1)();
   }, 120_000);
+
+  it('an object-level update whose transfer fails for one list rolls back whole; one to a version without objects is refused', async () => {
+    await redis.rpush('bad:a', 'x', 'y');
+    await redis.rpush('bad:b', 'poison');
+    const r = await sys.kernel.call('rs', { type: 'rs.update', items: [{ label: 'kvd', source: LISTS_BROKEN }], mode: 'objects' }, 60_000);
+    expect(r).toMatchObject({ ok: true, value: { outcome: 'rolled-back', reason: expect.stringMatching(/every class kept its old implementation.*cannot hold poison/) } });
+    // Every list still works on version 1's code (LPUSH onto a deque's front, LRANGE across both arrays).
+    await redis.lpush('bad:a', 'w');
+    expect(await redis.lrange('bad:a', 0, -1)).toEqual(['w', 'x', 'y']);
+    expect(await redis.lrange('bad:b', 0, -1)).toEqual(['poison']);
+    const none = await sys.kernel.call('rs', { type: 'rs.update', items: [{ label: 'kvd', source: fileURLToPath(new URL('../../src/user/httpd/main.ts', import.meta.url)) }], mode: 'objects' }, 60_000);
+    expect(none).toMatchObject({ ok: true, value: { outcome: 'refused', reason: expect.stringMatching(/declares no updatable classes/) } });
+    const hist = await sys.kernel.call('rs', { type: 'rs.history', label: 'kvd' });
+    expect((hist as { value: { versions: Array<{ source: string }> } }).value.versions.at(-1)!.source).not.toBe(LISTS_BROKEN);
+  }, 60_000);
 
   it('net is live-updated (and rolled back) under the same workload: the connection and its data carry on', async () => {
     await underWorkload('net', [
