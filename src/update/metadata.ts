@@ -60,7 +60,17 @@ export function extractStateMeta(entryFile: string): StateMeta {
   if (objects.length > 0) {
     meta.objects = {};
     for (const [name, instance] of objects) {
-      const d = describer.describeObjectClass(instance, `objects.${name}`);
+      let d = describer.describeObjectClass(instance, `objects.${name}`);
+      // The state's type may name another class of the same name (a version reusing the
+      // state types of an earlier one, with a new `List`): at run time every instance of
+      // that name is made by the class declared here, so the declared class is what the
+      // name means.
+      const base = d.replace(/#\d+$/, '');
+      if (base !== d && meta.types[base]?.kind === 'class') {
+        meta.types[base] = { ...meta.types[d]!, name: base };
+        delete meta.types[d];
+        d = base;
+      }
       meta.objects[name] = d;
     }
   }

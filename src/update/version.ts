@@ -24,9 +24,6 @@ export class BuildError extends Error {
   override name = 'BuildError';
 }
 
-/** Bumped when the metadata's shape changes, so a cache written by an older extractor is not read. */
-const META_FORMAT = 'm2';
-
 const META_WORKER = fileURLToPath(new URL('./meta-worker.ts', import.meta.url));
 
 export class VersionBuilder {
@@ -69,7 +66,8 @@ export class VersionBuilder {
   private async metaFor(version: string, source: string | null): Promise<StateMeta> {
     const hit = this.memo.get(version);
     if (hit) return hit;
-    const file = join(this.metaDir, `${version}.${META_FORMAT}.json`);
+    // Keyed by the extractor's own bundle too: metadata an older extractor wrote is not read.
+    const file = join(this.metaDir, `${version}.${await this.extractorVersion()}.json`);
     try {
       const meta = JSON.parse(await readFile(file, 'utf8')) as StateMeta;
       this.memo.set(version, meta);
@@ -88,9 +86,24 @@ export class VersionBuilder {
     return r.meta;
   }
 
+  private extractor: Promise<{ file: string; version: string }> | null = null;
+
+  /** The metadata worker's bundle (built once; its hash names the extractor's version). */
+  private tool(): Promise<{ file: string; version: string }> {
+    this.extractor ??= this.loader.loadTool(META_WORKER).catch((e: unknown) => {
+      this.extractor = null;
+      throw e;
+    });
+    return this.extractor;
+  }
+
+  private async extractorVersion(): Promise<string> {
+    return (await this.tool()).version;
+  }
+
   private async extract(source: string): Promise<{ ok: true; meta: StateMeta } | { ok: false; error: string }> {
     if (!this.worker) {
-      const tool = await this.loader.loadTool(META_WORKER);
+      const tool = await this.tool();
       const w = new Worker(tool.file, { name: 'molt-meta' });
       w.on('message', (m: { id: number; ok: boolean; meta?: StateMeta; error?: string }) => {
         const r = this.waiting.get(m.id);

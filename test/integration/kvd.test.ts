@@ -299,7 +299,7 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
 
   const update = (label: string, source: string) => async () => {
     const r = await sys.kernel.call('rs', { type: 'rs.update', items: [{ label, source }] }, 60_000);
-    expect(r).toMatchObject({ ok: true, value: { outcome: 'committed' } });
+    expect(r).toMatchObject({ ok: true, value: { reason: null, outcome: 'committed' } });
   };
 
   it('is live-updated to version 2 (a new state layout) and back under a pipelined workload on an open connection: no error, nothing lost', async () => {
@@ -323,7 +323,8 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
       else expect(list).toMatchObject({ action: 'swapped', converted: list.instances });
       expect(await incarnation()).toBe(inc); // in place: the same incarnation, no new worker
     };
-    await underWorkload('objs', [objects(false), update('kvd', V1), objects(true)]);
+    // … and a process-level update to the same version, whose state names its own List.
+    await underWorkload('objs', [objects(false), update('kvd', V1), objects(true), update('kvd', LISTS_V2)]);
     expect(await redis.lrange('objs:l1234', 0, -1)).toEqual(['a', '1234']);
     // Back to version 1 for the tests that follow.
     await update('kvd', V1)();
