@@ -234,6 +234,10 @@ function end(rec: ClassRecord, ref: RefObj): void {
  * counting it would buy nothing. Up to three arguments are passed without an array.
  */
 function method(rec: ClassRecord, name: string) {
+  // Each method gets code of its own (not one closure shared by every method): V8 keeps
+  // type feedback per function literal, and shared feedback would make every call site
+  // in it polymorphic — no inlining of the method behind the reference.
+  if (/^[A-Za-z_$][\w$]*$/.test(name)) return generated(name)(rec, track, Array.prototype.slice) as (this: RefObj, ...a: unknown[]) => unknown;
   return function (this: RefObj, a?: unknown, b?: unknown, c?: unknown): unknown {
     if (this.v !== rec.gate) return rec.slow(this, name, Array.prototype.slice.call(arguments));
     let r: unknown;
@@ -247,6 +251,23 @@ function method(rec: ClassRecord, name: string) {
     if (r instanceof Promise) track(rec, this, r);
     return r;
   };
+}
+
+/** The source of the fast-path method for an identifier `name` (the same logic as the closure above). */
+function generated(name: string): (rec: ClassRecord, trackFn: typeof track, slice: typeof Array.prototype.slice) => unknown {
+  return new Function('rec', 'track', 'slice', `"use strict"; return function ${name}(a, b, c) {
+    if (this.v !== rec.gate) return rec.slow(this, ${JSON.stringify(name)}, slice.call(arguments));
+    let r;
+    switch (arguments.length) {
+      case 0: r = this.o.${name}(); break;
+      case 1: r = this.o.${name}(a); break;
+      case 2: r = this.o.${name}(a, b); break;
+      case 3: r = this.o.${name}(a, b, c); break;
+      default: r = this.o.${name}(...arguments);
+    }
+    if (r instanceof Promise) track(rec, this, r);
+    return r;
+  };`) as (rec: ClassRecord, trackFn: typeof track, slice: typeof Array.prototype.slice) => unknown;
 }
 
 /** An adaptor: an old method name answered by the new implementation. */
