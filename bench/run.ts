@@ -2,27 +2,31 @@
  * The benchmark runner: `npm run bench -- <name> [--json FILE] [--quick]`, or
  * `molt bench <name>` (the CLI calls `runBench`). Runs an experiment from the registry,
  * prints its figures as a table, and writes the JSON report to
- * `bench/results/<name>.json` (or FILE). `all` runs every registered experiment.
+ * `bench/results/<name>.json` (or FILE). `all` runs every registered experiment, then
+ * renders the charts and `bench/results/REPORT.md` (bench/render.ts); `report` (or
+ * `render`) only renders, from the JSON already there.
  *
  * Adding an experiment: write `bench/<name>.ts` exporting an `Experiment`, import it
  * here and add it to `EXPERIMENTS`.
  *
- * Entry points: `runBench(name, opts)`, `experiments()`, `main(argv)`, `BenchUsageError`.
+ * Entry points: `runBench(name, opts)`, `renderBench(opts)`, `experiments()`, `main(argv)`, `BenchUsageError`.
  */
 import { realpathSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ipc } from './ipc.js';
 import { update } from './update.js';
 import { fs } from './fs.js';
 import { net } from './net.js';
 import { faults } from './faults.js';
+import { granularity } from './granularity.js';
 import { formatReport, machineInfo, writeReport } from './lib/report.js';
+import { renderResults } from './render.js';
 import type { Experiment, Report } from './lib/types.js';
 
 /** The registry, in the order `all` runs them. */
-const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net, faults];
+const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net, faults, granularity];
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -84,8 +88,22 @@ export async function runBench(name: string, opts: RunBenchOptions = {}): Promis
   if (opts.json && name === 'all') {
     await writeReport(opts.json, reports);
     log(`wrote ${displayPath(opts.json)}`);
+    log(`bench: charts and REPORT.md not rendered (the reports went to ${displayPath(opts.json)}); render them with npm run bench -- report --results ${displayPath(dirname(resolve(opts.json)))}`);
+  } else if (name === 'all') {
+    await renderBench({ log });
   }
   return reports;
+}
+
+/** Names that render instead of running an experiment. */
+const RENDER_NAMES = new Set(['report', 'render']);
+
+/** Render the charts and REPORT.md from the JSON in `dir` (default bench/results/); runs nothing. */
+export async function renderBench(opts: { dir?: string; log?: (line: string) => void } = {}): Promise<string[]> {
+  const log = opts.log ?? ((l: string) => void process.stderr.write(l + '\n'));
+  const r = await renderResults({ dir: opts.dir ?? RESULTS_DIR, expected: EXPERIMENTS.map((e) => e.name), log });
+  log(`wrote ${r.written.map(displayPath).join(', ')}`);
+  return r.written;
 }
 
 function displayPath(file: string): string {
@@ -103,16 +121,21 @@ export function usage(): string {
   const w = Math.max(...EXPERIMENTS.map((e) => e.name.length), 3);
   return [
     'usage: npm run bench -- <experiment> [--json FILE] [--quick]',
+    '       npm run bench -- report [--results DIR]',
     '       molt bench <experiment> [--json FILE] [--quick]',
     '',
     'experiments:',
     ...EXPERIMENTS.map((e) => `  ${e.name.padEnd(w)}  ${e.description}`),
-    `  ${'all'.padEnd(w)}  every experiment above, in order`,
+    `  ${'all'.padEnd(w)}  every experiment above, in order, then the charts and REPORT.md`,
+    '',
+    'report (or render): draw the charts (SVG) and bench/results/REPORT.md from the JSON',
+    'already in bench/results/ (or DIR), running nothing',
     '',
     'options:',
     '  --json FILE  write the JSON report to FILE (default bench/results/<experiment>.json;',
     '               with all, one array of reports)',
     '  --quick      small iteration counts (a smoke test, not a measurement)',
+    '  --results DIR  report: read the JSON from DIR and write the charts and REPORT.md there',
     '  -h, --help   this text',
     '',
   ].join('\n');
@@ -121,6 +144,8 @@ export function usage(): string {
 export interface ParsedArgs {
   name: string | null;
   json?: string;
+  /** `report`: the results directory. */
+  results?: string;
   quick: boolean;
   help: boolean;
 }
@@ -136,6 +161,11 @@ export function parseArgs(argv: string[]): ParsedArgs {
       if (!file) throw new BenchUsageError('--json needs a file name');
       parsed.json = file;
     } else if (a.startsWith('--json=')) parsed.json = a.slice('--json='.length);
+    else if (a === '--results') {
+      const dir = argv[++i];
+      if (!dir) throw new BenchUsageError('--results needs a directory');
+      parsed.results = dir;
+    } else if (a.startsWith('--results=')) parsed.results = a.slice('--results='.length);
     else if (a.startsWith('-')) throw new BenchUsageError(`unknown option ${a}`);
     else if (parsed.name === null) parsed.name = a;
     else throw new BenchUsageError(`unexpected argument ${a}`);
@@ -160,8 +190,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bench: which experiment?\n\n${usage()}`);
     return 2;
   }
+  const rendering = RENDER_NAMES.has(args.name);
+  if (rendering && args.json) {
+    process.stderr.write(`bench: ${args.name} writes no JSON (it reads it: --results DIR)\n`);
+    return 2;
+  }
+  if (!rendering && args.results) {
+    process.stderr.write('bench: --results goes with report\n');
+    return 2;
+  }
   try {
-    await runBench(args.name, { quick: args.quick, ...(args.json ? { json: args.json } : {}) });
+    if (rendering) await renderBench(args.results ? { dir: args.results } : {});
+    else await runBench(args.name, { quick: args.quick, ...(args.json ? { json: args.json } : {}) });
     return 0;
   } catch (e) {
     if (e instanceof BenchUsageError) {

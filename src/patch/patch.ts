@@ -14,10 +14,16 @@
  * representation replaces every function that uses the item; the other functions are
  * rebound to the new view, where the item is the new copy.
  *
- * Lifecycle of one patch (`PatchStatus`):
- *   syncing ──(last old invocation returns; transformer ok)──▶ complete
- *   syncing ──(transformer / sync function throws)──▶ failed (undone automatically)
- *   syncing | complete ──undoPatch──▶ undoing ──(last undone invocation returns)──▶ undone
+ * Lifecycle of one patch (`PatchStatus`), with its events:
+ *   syncing ──(last old invocation returns; transformer ok)──▶ complete      'applied', 'complete'
+ *   syncing ──(transformer / sync function throws)──▶ failed, undone at once  'failed', then 'undone'
+ *                                                                             when its last invocation returns
+ *   syncing | complete ──undoPatch──▶ undoing ──(last undone invocation returns)──▶ undone   'undone'
+ *
+ * Stacking: patches stack in apply order. A patch that touches (replaces, changes, uses)
+ * what a patch still synchronising touches is refused until that one completes (it may
+ * still fail and be undone); undo is refused while a later applied patch touches the
+ * same functions or items. Refusals and failed hooks leave everything as it was.
  *
  * Entry points: `definePatch(spec)`, `applyPatch(def)`, `undoPatch(id)`,
  * `listPatches(target?)`, `getPatch(id)`; internal: `Patch`.
@@ -25,7 +31,7 @@
 import { PatchError } from './errors.js';
 import { emit, registry } from './registry.js';
 import { SyncPair, unwrap } from './sync.js';
-import { makeView, retire, VersionRecord, Wait, type AnyFn, type Entry, type TableState, type View } from './table.js';
+import { isPlainData as isPlain, makeView, retire, VersionRecord, Wait, type AnyFn, type Entry, type TableState, type View } from './table.js';
 import type { DataChange, PatchDefinition, PatchInfo, PatchSpec, PatchStatus } from './types.js';
 
 /** Marks definePatch's result; Symbol.for so a patch bundled apart is still recognised. */
@@ -84,11 +90,21 @@ function isFn(v: unknown): v is (...a: never[]) => unknown {
   return typeof v === 'function';
 }
 
-function isPlain(v: unknown): v is object {
-  if (typeof v !== 'object' || v === null) return false;
-  if (Array.isArray(v)) return true;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
+/** >0 while a patch's own hook (init, apply, transform, revert) runs. */
+let hookDepth = 0;
+
+/** Run a patch author's hook; applying or undoing a patch from inside one is refused. */
+function hook<T>(f: () => T): T {
+  hookDepth++;
+  try {
+    return f();
+  } finally {
+    hookDepth--;
+  }
+}
+
+function notInHook(verb: string): void {
+  if (hookDepth > 0) throw new PatchError(`${verb}: called from inside a patch hook (init, apply, transform or revert); do it after the hook returns`);
 }
 
 function message(e: unknown): string {
@@ -146,6 +162,11 @@ export function definePatch<V extends object = any>(spec: PatchSpec<V>): PatchDe
   };
   Object.defineProperty(def, BRAND, { value: true });
   return Object.freeze(def);
+}
+
+/** How error messages name a patch. */
+function labelOf(def: PatchDefinition): string {
+  return `patch${def.description ? ` '${def.description}'` : ''} for ${def.target}`;
 }
 
 function isDefinition(v: unknown): v is PatchDefinition {
@@ -229,42 +250,43 @@ function pairOwner(pair: SyncPair): string {
  */
 export function applyPatch(def: PatchDefinition): PatchInfo {
   const t0 = performance.now();
+  notInHook('applyPatch');
   if (!isDefinition(def)) {
     const hint = typeof def === 'object' && def !== null && isDefinition((def as { default?: unknown }).default) ? ' (this looks like a patch module: pass its default export)' : '';
     throw new PatchError(`applyPatch: not a patch definition${hint}; patch files export definePatch({ … })`);
   }
   const table = registry.tables.get(def.target);
-  const label = `patch${def.description ? ` '${def.description}'` : ''} for ${def.target}`;
+  
   if (table === undefined) {
     const known = [...registry.tables.keys()];
-    throw new PatchError(`${label}: unknown target table '${def.target}' (registered: ${known.length ? known.join(', ') : 'none'})`);
+    throw new PatchError(`${labelOf(def)}: unknown target table '${def.target}' (registered: ${known.length ? known.join(', ') : 'none'})`);
   }
   const functions = Object.keys(def.functions);
   const items = Object.keys(def.data);
-  const uses = def.uses.filter((u) => !items.includes(u));
+  const uses = def.uses.length === 0 ? def.uses : def.uses.filter((u) => !items.includes(u));
   for (const f of functions) {
-    if (!table.entries.has(f)) throw new PatchError(`${label}: table ${table.name} has no function '${f}' (it has: ${[...table.entries.keys()].join(', ')})`);
+    if (!table.entries.has(f)) throw new PatchError(`${labelOf(def)}: table ${table.name} has no function '${f}' (it has: ${[...table.entries.keys()].join(', ')})`);
   }
-  for (const item of [...items, ...uses]) {
-    if (!table.items.includes(item)) throw new PatchError(`${label}: table ${table.name} has no data item '${item}' (it has: ${table.items.join(', ') || 'none'})`);
+  for (const item of uses.length === 0 ? items : [...items, ...uses]) {
+    if (!table.items.includes(item)) throw new PatchError(`${labelOf(def)}: table ${table.name} has no data item '${item}' (it has: ${table.items.join(', ') || 'none'})`);
   }
-  if (functions.length === 0 && items.length === 0) throw new PatchError(`${label}: the patch replaces no function and changes no data item`);
+  if (functions.length === 0 && items.length === 0) throw new PatchError(`${labelOf(def)}: the patch replaces no function and changes no data item`);
 
   // A patch stacks on one still synchronising only if they touch nothing in common: the
   // earlier one may yet fail and be undone, which must not pull the ground from under it.
   const touches: Touches = { functions, items, uses };
-  for (const id of table.patches) {
+  for (const id of table.applied) {
     const e = patchOf(id);
     if (e.status !== 'syncing') continue;
     const why = conflict(e, touches);
     if (why !== null) {
       const n = e.wait?.pending() ?? 0;
-      throw new PatchError(`${label}: ${why}, which patch ${e.id} also touches and is still synchronising (${n} old invocation${n === 1 ? '' : 's'} running): apply it after patch ${e.id} completes, or undo patch ${e.id}`);
+      throw new PatchError(`${labelOf(def)}: ${why}, which patch ${e.id} also touches and is still synchronising (${n} old invocation${n === 1 ? '' : 's'} running): apply it after patch ${e.id} completes, or undo patch ${e.id}`);
     }
   }
   for (const item of items) {
     const pair = table.pairs.get(item);
-    if (pair !== undefined) throw new PatchError(`${label}: data item '${item}' is still being synchronised by ${pairOwner(pair)}: apply it when that finishes`);
+    if (pair !== undefined) throw new PatchError(`${labelOf(def)}: data item '${item}' is still being synchronised by ${pairOwner(pair)}: apply it when that finishes`);
   }
 
   // 1. New copies of the changed items. Nothing has changed yet.
@@ -275,12 +297,12 @@ export function applyPatch(def: PatchDefinition): PatchInfo {
     const old = unwrap(oldView[item] as object);
     let neu: unknown;
     try {
-      neu = (def.data[item] as DataChange).init(old);
+      neu = hook(() => (def.data[item] as DataChange).init(old));
     } catch (e) {
-      throw new PatchError(`${label}: init of data item '${item}' threw: ${message(e)}; nothing was changed`);
+      throw new PatchError(`${labelOf(def)}: init of data item '${item}' threw: ${message(e)}; nothing was changed`);
     }
-    if (!isPlain(neu)) throw new PatchError(`${label}: init of data item '${item}' must return a plain object or array; nothing was changed`);
-    if (neu === old) throw new PatchError(`${label}: init of data item '${item}' returned the old copy itself: it must build a new one; nothing was changed`);
+    if (!isPlain(neu)) throw new PatchError(`${labelOf(def)}: init of data item '${item}' must return a plain object or array; nothing was changed`);
+    if (neu === old) throw new PatchError(`${labelOf(def)}: init of data item '${item}' returned the old copy itself: it must build a new one; nothing was changed`);
     oldCopies.set(item, old);
     newCopies.set(item, neu);
   }
@@ -289,16 +311,20 @@ export function applyPatch(def: PatchDefinition): PatchInfo {
   //    functions are rebound to the new view if it differs.
   const id = registry.nextId;
   const newView = items.length === 0 ? oldView : makeView(table.items, (it) => newCopies.get(it) ?? (oldView[it] as object));
-  const saved: [Entry, VersionRecord][] = [];
+  const replaced: Entry[] = [];
+  const before: VersionRecord[] = [];
   for (const name of functions) {
     const entry = entryOf(table, name);
-    saved.push([entry, entry.cur]);
+    replaced.push(entry);
+    before.push(entry.cur);
     entry.cur = new VersionRecord(def.functions[name] as AnyFn, newView, id);
   }
+  const rebound: Entry[] = [];
   if (newView !== oldView) {
     for (const entry of table.entries.values()) {
       if (entry.cur.owner === id) continue;
-      saved.push([entry, entry.cur]);
+      rebound.push(entry);
+      before.push(entry.cur);
       entry.cur = new VersionRecord(entry.cur.fn, newView, entry.cur.owner);
     }
   }
@@ -307,43 +333,63 @@ export function applyPatch(def: PatchDefinition): PatchInfo {
   // 3. The apply hook, before synchronisation starts. A throw puts the old records back.
   if (def.apply !== null) {
     try {
-      def.apply(newView);
+      const apply = def.apply;
+      hook(() => apply(newView));
     } catch (e) {
-      for (const [entry, r] of saved) entry.cur = r;
+      replaced.forEach((entry, i) => (entry.cur = before[i] as VersionRecord));
+      rebound.forEach((entry, i) => (entry.cur = before[replaced.length + i] as VersionRecord));
       table.view = oldView;
-      throw new PatchError(`${label}: apply hook threw: ${message(e)}; nothing was changed`);
+      throw new PatchError(`${labelOf(def)}: apply hook threw: ${message(e)}; nothing was changed`);
     }
   }
 
   // 4. Commit: retire the old records and wait (exactly) for their invocations.
   registry.nextId++;
   const p = new Patch(id, def, table, functions, items, uses, oldCopies, newCopies, newView, t0, Date.now(), registry.epoch);
-  for (const [entry, r] of saved) {
-    if (functions.includes(entry.name)) p.prev.set(entry.name, { fn: r.fn, owner: r.owner });
+  replaced.forEach((entry, i) => {
+    const r = before[i] as VersionRecord;
+    p.prev.set(entry.name, { fn: r.fn, owner: r.owner });
     retire(entry, r);
-  }
+  });
+  rebound.forEach((entry, i) => retire(entry, before[replaced.length + i] as VersionRecord));
   if (newView !== oldView) {
-    table.views.push(newView);
+    addView(table, newView);
     for (const pair of table.pairs.values()) pair.adopt(newView);
   }
   const old: VersionRecord[] = [];
-  for (const name of functions) for (const r of entryOf(table, name).retired) if (r.n > 0) old.push(r);
+  for (const entry of replaced) for (const r of entry.retired) if (r.n > 0) old.push(r);
+  p.wait = new Wait(old, replaced, () => complete(p));
   // 5. Synchronise the changed items only if an old invocation could still touch them.
-  if (items.length > 0 && old.length > 0) {
+  if (items.length > 0 && p.wait.remaining > 0) {
     for (const item of items) startPair(p, item, oldCopies.get(item) as object, newCopies.get(item) as object);
   }
-  p.wait = new Wait(old, () => complete(p));
   registry.patches.set(id, p);
-  table.patches.push(id);
+  table.applied.push(id);
   p.applyUs = (performance.now() - t0) * 1000;
   emit(p.epoch, () => ({ type: 'applied', patch: info(p), applyUs: p.applyUs }));
 
   if (p.wait.remaining === 0) {
     p.wait.cancelled = true;
     complete(p);
-    if (p.status === 'failed') throw new PatchError(`${label}: ${p.error ?? 'failed'}; the patch was undone`, info(p));
+    if (p.status === 'failed') throw new PatchError(`${labelOf(def)}: ${p.error ?? 'failed'}; the patch was undone`, info(p));
   }
   return info(p);
+}
+
+/**
+ * Record a new view of the table, dropping the views nothing can use any more (no record
+ * current or still running holds them, no applied patch runs its hooks with them), so a
+ * long run of patches does not accumulate them.
+ */
+function addView(table: TableState, view: View): void {
+  const live = new Set<View>([view, table.view]);
+  for (const entry of table.entries.values()) {
+    live.add(entry.cur.view);
+    for (const r of entry.retired) if (r.n > 0) live.add(r.view);
+  }
+  for (const id of table.applied) live.add(patchOf(id).newView);
+  table.views = table.views.filter((v) => live.has(v));
+  table.views.push(view);
 }
 
 /** Start synchronising `item` between two copies (proxies installed in every view holding one). */
@@ -372,6 +418,14 @@ function syncFailed(p: Patch, item: string, direction: 'toNew' | 'toOld', e: unk
       p.transformSyncError ??= new Error(what);
       throw e;
     }
+    if (hookDepth > 0) {
+      // Written from another patch's hook: that hook fails (its apply is rolled back);
+      // this patch fails once the hook has unwound.
+      queueMicrotask(() => {
+        if (p.status === 'syncing') fail(p, what, 'sync');
+      });
+      throw e;
+    }
     fail(p, what, 'sync');
     return;
   }
@@ -390,7 +444,8 @@ function complete(p: Patch): void {
   if (p.def.transform !== null) {
     p.inTransform = true;
     try {
-      p.def.transform(p.newView);
+      const transform = p.def.transform;
+      hook(() => transform(p.newView));
     } catch (e) {
       p.inTransform = false;
       fail(p, `transformer threw: ${message(e)}`, 'transform');
@@ -434,6 +489,7 @@ function fail(p: Patch, error: string, phase: 'transform' | 'sync'): void {
  * `revert` after completion; if the patch is already undone or failed.
  */
 export function undoPatch(id: number): PatchInfo {
+  notInHook('undoPatch');
   const p = registry.patches.get(id);
   if (p === undefined) throw new PatchError(`undo: no patch ${id}${registry.patches.size ? ` (patches: ${[...registry.patches.keys()].join(', ')})` : ''}`);
   const refuse = (why: string): never => {
@@ -443,10 +499,9 @@ export function undoPatch(id: number): PatchInfo {
   if (p.status === 'undoing') refuse(`it is already being undone (${p.wait?.pending() ?? 0} invocations of its versions still running)`);
   if (p.status === 'failed') refuse(`it failed (${p.error ?? 'unknown error'}) and was undone automatically`);
   const table = p.table;
-  for (const qid of table.patches) {
+  for (const qid of table.applied) {
     if (qid <= id) continue;
     const q = patchOf(qid);
-    if (q.status !== 'syncing' && q.status !== 'complete') continue;
     const why = conflict(p, q);
     if (why !== null) refuse(`patch ${q.id} ${why} after patch ${id}: undo ${q.id} first`);
   }
@@ -463,7 +518,8 @@ export function undoPatch(id: number): PatchInfo {
       const current = unwrap(table.view[item] as object);
       let old: unknown;
       try {
-        old = (p.def.data[item] as Required<DataChange>).revert(current);
+        const change = p.def.data[item] as Required<DataChange>;
+        old = hook(() => change.revert(current));
       } catch (e) {
         refuse(`revert of data item '${item}' threw: ${message(e)}; nothing was changed`);
       }
@@ -485,14 +541,17 @@ function startUndo(p: Patch, reverted: Map<string, object> | null, failed: boole
   const table = p.table;
   const wasSyncing = p.status === 'syncing';
   if (p.wait !== null) p.wait.cancelled = true;
+  table.applied = table.applied.filter((id) => id !== p.id);
 
   // 1. Invocations of this patch's versions still running: the undo waits for them.
+  const mine = p.functions.map((name) => entryOf(table, name));
   const running: VersionRecord[] = [];
-  for (const name of p.functions) {
-    const entry = entryOf(table, name);
+  for (const entry of mine) {
     if (entry.cur.owner === p.id && entry.cur.n > 0) running.push(entry.cur);
     for (const r of entry.retired) if (r.owner === p.id && r.n > 0) running.push(r);
   }
+  const wait = new Wait(running, mine, () => finishUndo(p));
+  const draining = wait.remaining > 0;
 
   // 2. The items' old copies; kept in sync with the new ones while `running` runs.
   let view = table.view;
@@ -502,7 +561,7 @@ function startUndo(p: Patch, reverted: Map<string, object> | null, failed: boole
       const newCopy = wasSyncing ? (p.newCopies.get(item) as object) : unwrap(table.view[item] as object);
       const oldCopy = wasSyncing ? (p.oldCopies.get(item) as object) : ((reverted as Map<string, object>).get(item) as object);
       let pair = p.pairs.get(item);
-      if (running.length > 0) {
+      if (draining) {
         pair ??= startPair(p, item, oldCopy, newCopy);
         values.set(item, pair.oldProxy);
       } else {
@@ -516,21 +575,26 @@ function startUndo(p: Patch, reverted: Map<string, object> | null, failed: boole
     }
     const from = table.view;
     view = makeView(table.items, (it) => values.get(it) ?? (from[it] as object));
-    table.views.push(view);
+    addView(table, view);
     for (const pair of table.pairs.values()) pair.adopt(view);
   }
 
-  // 3. Swap the entries back (fresh records: the undone ones keep counting down).
-  for (const entry of table.entries.values()) {
+  // 3. Swap the entries back (fresh records: the undone ones keep counting down); with a
+  //    new view, rebind the others too.
+  for (const entry of mine) {
     const cur = entry.cur;
-    const prev = p.functions.includes(entry.name) ? p.prev.get(entry.name) : undefined;
-    if (prev !== undefined) {
-      if (cur.owner !== p.id) throw new Error(`undo of patch ${p.id}: ${entry.name} is not its version (patch ${cur.owner})`);
-      entry.cur = new VersionRecord(prev.fn, view, prev.owner);
-    } else if (view !== table.view) {
-      entry.cur = new VersionRecord(cur.fn, view, cur.owner);
-    } else continue;
+    const prev = p.prev.get(entry.name);
+    if (prev === undefined || cur.owner !== p.id) throw new Error(`undo of patch ${p.id}: ${entry.name} is not its version (patch ${cur.owner})`);
+    entry.cur = new VersionRecord(prev.fn, view, prev.owner);
     retire(entry, cur);
+  }
+  if (view !== table.view) {
+    for (const entry of table.entries.values()) {
+      const cur = entry.cur;
+      if (cur.view === view) continue;
+      entry.cur = new VersionRecord(cur.fn, view, cur.owner);
+      retire(entry, cur);
+    }
   }
   table.view = view;
 
@@ -538,9 +602,9 @@ function startUndo(p: Patch, reverted: Map<string, object> | null, failed: boole
   p.status = failed ? 'failed' : 'undoing';
   p.undoStart = t0;
   p.undoUs = (performance.now() - t0) * 1000;
-  p.wait = new Wait(running, () => finishUndo(p));
-  if (p.wait.remaining > 0) return false;
-  p.wait.cancelled = true;
+  p.wait = wait;
+  if (draining) return false;
+  wait.cancelled = true;
   return true;
 }
 

@@ -21,7 +21,7 @@
  *
  * Entry points: `SyncPair`, `SyncFns`, `unwrap(value)`.
  */
-import { setViewItem, type View } from './table.js';
+import { isPlainData as isPlain, setViewItem, type View } from './table.js';
 import type { Change } from './types.js';
 
 export type Side = 'old' | 'new';
@@ -46,13 +46,6 @@ const raws = new WeakMap<object, object>();
 export function unwrap<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
   return (raws.get(value) as T | undefined) ?? value;
-}
-
-function isPlain(v: unknown): v is object {
-  if (typeof v !== 'object' || v === null) return false;
-  if (Array.isArray(v)) return true;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }
 
 export class SyncPair {

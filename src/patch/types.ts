@@ -144,7 +144,9 @@ export interface PatchInfo {
   undoUs: number;
   /**
    * Invocations the patch is waiting for: while `syncing`, invocations of the versions it
-   * replaced; while `undoing` (or `failed` and still draining), invocations of its own versions.
+   * replaced; while `undoing` (or `failed` and still draining), invocations of its own
+   * versions. (A synchronous throw out of a frame the patch was applied from counts until
+   * the next microtask checkpoint: see src/patch/table.ts.)
    */
   oldInvocations: number;
   /** Why the patch failed (transformer or sync function threw), else null. */

@@ -6,9 +6,11 @@
  *
  * Entry point: `runComponent(def)` (called by the loader's generated entry).
  */
-import { ERR_CODES, type Ctl, type Down, type ExportResult, type Header, type Message, type Result, type WireError } from '../kernel/abi.js';
+import { ERR_CODES, type ComponentStats, type Ctl, type Down, type ExportResult, type Header, type Message, type Result, type WireError } from '../kernel/abi.js';
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { adoptImported, checkHooks, declareObjects, discardImported, importHooks, objectClasses, updateObjects } from '../objects/space.js';
+import { applyPatch, listPatches, undoPatch } from '../patch/index.js';
 import { checkState } from '../update/check.js';
 import { exportGraph, type ExportedGraph } from '../update/graph.js';
 import { importState } from '../update/transfer.js';
@@ -346,6 +348,11 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
       }
       case 'patch':
         return patchControl(ctl);
+      case 'stats': {
+        // Observation for `molt top` / the dashboard: answered even while frozen for an update.
+        const value: ComponentStats = { inflight, heapUsed: getHeapStatistics().used_heap_size };
+        return { ok: true, value };
+      }
     }
   };
 
@@ -368,9 +375,25 @@ export function runComponent<S, P extends Protocol>(def: ServerDef<S, P>): void 
   });
 }
 
-/** `patch apply | undo | list` (src/patch): not in this build yet. */
-async function patchControl(_ctl: Extract<Ctl, { c: 'patch' }>): Promise<Result> {
-  return { ok: false, code: 'ENOSYS', message: 'function-level patches are not in this build yet' };
+/**
+ * `patch apply | undo | list` (src/patch): a patch bundle's default export is its
+ * `definePatch({...})`, applied to this component's trampoline tables at once.
+ */
+async function patchControl(ctl: Extract<Ctl, { c: 'patch' }>): Promise<Result> {
+  try {
+    switch (ctl.op) {
+      case 'apply': {
+        const mod = (await import(pathToFileURL(ctl.file).href)) as { default?: unknown };
+        return { ok: true, value: applyPatch(mod.default as Parameters<typeof applyPatch>[0]) };
+      }
+      case 'undo':
+        return { ok: true, value: undoPatch(ctl.id) };
+      case 'list':
+        return { ok: true, value: listPatches() };
+    }
+  } catch (e) {
+    return { ok: false, code: 'EINVAL', message: (e as Error).message };
+  }
 }
 
 /** Load another version's bundle into this worker (its entry default-exports its definition; it does not start). */

@@ -27,6 +27,8 @@ const V1 = fileURLToPath(new URL('../../src/user/kvd/main.ts', import.meta.url))
 const NET_V2 = fileURLToPath(new URL('../corpus/net/v2.ts', import.meta.url));
 const LISTS_V2 = fileURLToPath(new URL('../corpus/kvd/lists-v2.ts', import.meta.url));
 const LISTS_BROKEN = fileURLToPath(new URL('../corpus/kvd/lists-broken.ts', import.meta.url));
+const PATCH = fileURLToPath(new URL('../corpus/kvd/patch-info.ts', import.meta.url));
+const PATCH_BAD = fileURLToPath(new URL('../corpus/kvd/patch-bad.ts', import.meta.url));
 
 async function bootKvd(image: string): Promise<{ sys: TestSystem; port: number }> {
   const sys = await bootOs({ root: 'mfs', kernel: { disk: image, diskBlocks: 16_384 }, extra: [NET, { ...KVD, args: { ...KVD.args, port: 0 } }] });
@@ -344,6 +346,50 @@ describe('kvd: a Redis-protocol daemon on Molt', () => {
     const hist = await sys.kernel.call('rs', { type: 'rs.history', label: 'kvd' });
     expect((hist as { value: { versions: Array<{ source: string }> } }).value.versions.at(-1)!.source).not.toBe(LISTS_BROKEN);
   }, 60_000);
+
+  it('function patches: applied and undone under the workload, listed; a bad one refused; applied again after a restart, dropped by a process-level update', async () => {
+    type Row = { id: number; label: string; info: { status: string; functions: string[]; data: string[]; applyUs: number } };
+    const patch = async (msg: Record<string, unknown>) => sys.kernel.call('rs', { type: 'rs.patch', ...msg }, 60_000);
+    let id = 0;
+    await underWorkload('patch', [
+      async () => {
+        const r = await patch({ op: 'apply', label: 'kvd', source: PATCH });
+        expect(r).toMatchObject({ ok: true, value: { label: 'kvd', info: { status: 'complete', functions: ['echo', 'info'], data: ['server'] } } });
+        id = (r as { value: Row }).value.id;
+        expect(await redis.echo('hello')).toBe('HELLO');
+        expect(await redis.info('server')).toMatch(/redis_version:7\.0\.0-patched\r\n/);
+      },
+      async () => {
+        const list = await patch({ op: 'list', label: 'kvd' });
+        expect((list as { value: Row[] }).value.map((r) => [r.id, r.info.status])).toEqual([[id, 'complete']]);
+        // A patch naming a function the table lacks: refused with the reason, nothing changed.
+        const bad = await patch({ op: 'apply', label: 'kvd', source: PATCH_BAD });
+        expect(bad).toMatchObject({ ok: false, code: 'EINVAL', message: expect.stringMatching(/nosuchcommand/) });
+        expect(await redis.echo('still')).toBe('STILL');
+      },
+      async () => {
+        const r = await patch({ op: 'undo', patch: id });
+        expect(r).toMatchObject({ ok: true, value: { id, info: { status: 'undone' } } });
+        expect(await redis.echo('hello')).toBe('hello');
+        expect(await redis.info('server')).toMatch(/redis_version:7\.0\.0\r\n/);
+      },
+    ]);
+    expect(await patch({ op: 'undo', patch: 999 })).toMatchObject({ ok: false, code: 'ENOENT' });
+    // A restart (as after a crash) starts the version's code: rs applies the patches again.
+    expect(await patch({ op: 'apply', label: 'kvd', source: PATCH })).toMatchObject({ ok: true });
+    expect(await sys.kernel.call('rs', { type: 'rs.restart', label: 'kvd' }, 30_000)).toMatchObject({ ok: true });
+    await until(async () => {
+      try {
+        return (await redis.echo('again')) === 'AGAIN';
+      } catch {
+        return false;
+      }
+    }, 20_000, 'the patch applied again after the restart');
+    // A process-level update replaces the code: the patches go with the old version.
+    await update('kvd', V1)();
+    expect(await redis.echo('gone')).toBe('gone');
+    expect((await patch({ op: 'list' }) as { value: Row[] }).value).toEqual([]);
+  }, 120_000);
 
   it('net is live-updated (and rolled back) under the same workload: the connection and its data carry on', async () => {
     await underWorkload('net', [

@@ -7,8 +7,14 @@
  * The engine reaches the databases only through `Keyspace`, so it runs unchanged over
  * any database layout (state.ts).
  *
- * Entry points: `execute`, `propagate`, `activeExpire`, `isWriteCommand`, `COMMAND_NAMES`.
+ * The command functions are called through a trampoline table (src/patch, LUCOS):
+ * `molt patch apply kvd FILE.ts` replaces any of them while kvd serves — see
+ * test/corpus/kvd/patch-incr.ts for a patch, `KvdData` for the data the table carries.
+ *
+ * Entry points: `execute`, `propagate`, `activeExpire`, `isWriteCommand`, `COMMAND_NAMES`,
+ * `commands` (the patchable table), `Call`, `KvdData`.
  */
+import { patchable } from '../../patch/index.js';
 import { globMatch } from './glob.js';
 import {
   arr, bulk, bulkOrNil, EMPTY_ARRAY, encodeCommand, error, int, NIL, NIL_ARRAY, OK, ONE, PONG, simple, ZERO,
@@ -104,7 +110,8 @@ export function activeExpire(st: KvdCore, now: number, budget = 200): number {
   return n;
 }
 
-interface Call {
+/** One command being run: what a command function (and a patch replacing one) is given. */
+export interface Call {
   st: KvdCore;
   c: Session;
   argv: string[];
@@ -112,7 +119,15 @@ interface Call {
   name: string;
 }
 
-type CommandFn = (x: Call) => string;
+/**
+ * The data kvd's command table carries (plain, patchable: a patch may change its
+ * representation, kept in sync while old invocations run).
+ */
+export interface KvdData {
+  server: { version: string };
+}
+
+type CommandFn = (x: Call, d: KvdData) => string;
 
 interface CommandSpec {
   /** Redis arity: n exact, -n at least n (the command name included). */
@@ -750,7 +765,10 @@ const doConfig: CommandFn = ({ st, argv }) => {
 
 const INFO_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'keyspace'];
 
-const doInfo: CommandFn = ({ st, now, argv }) => {
+const doInfo: CommandFn = (x, d) => infoReply(x, d.server.version);
+
+/** INFO's reply for a server of version `version` (exported for patches that change how the version is kept). */
+export function infoReply({ st, now, argv }: Call, version: string): string {
   const asked = argv.slice(1).map((a) => a.toLowerCase());
   const all = asked.length === 0 || asked.some((a) => a === 'all' || a === 'default' || a === 'everything');
   const want = (s: string) => all || asked.includes(s);
@@ -760,7 +778,7 @@ const doInfo: CommandFn = ({ st, now, argv }) => {
     if (want(name)) parts.push(`# ${name[0]!.toUpperCase()}${name.slice(1)}\r\n${lines.join('\r\n')}\r\n`);
   };
   section('server', [
-    'redis_version:7.0.0', 'redis_mode:standalone', 'os:Molt', 'arch_bits:64', 'multiplexing_api:molt-net',
+    `redis_version:${version}`, 'redis_mode:standalone', 'os:Molt', 'arch_bits:64', 'multiplexing_api:molt-net',
     'process_id:1', `tcp_port:${st.boundPort || st.port}`, `uptime_in_seconds:${up}`, `uptime_in_days:${Math.floor(up / 86400)}`,
     'executable:/bin/kvd', 'config_file:',
   ]);
@@ -785,7 +803,7 @@ const doInfo: CommandFn = ({ st, now, argv }) => {
   });
   section('keyspace', ks);
   return bulk(parts.join('\r\n'));
-};
+}
 
 const doCommand: CommandFn = ({ argv }) => {
   if (argv.length === 1) return EMPTY_ARRAY;
@@ -911,6 +929,13 @@ const COMMANDS: ReadonlyMap<string, CommandSpec> = new Map([
 
 export const COMMAND_NAMES: readonly string[] = [...COMMANDS.keys()];
 
+/** The command functions through a trampoline table: a patch replaces them at any moment. */
+export const commands = patchable('kvd.commands', {
+  data: { server: { version: '7.0.0' } } as KvdData,
+  functions: Object.fromEntries([...COMMANDS].map(([name, s]) => [name, (d: KvdData, x: Call) => s.fn(x, d)])),
+});
+const run = commands.fn as Readonly<Record<string, (x: Call) => string>>;
+
 export function isWriteCommand(name: string): boolean {
   return COMMANDS.get(name.toLowerCase())?.write ?? false;
 }
@@ -930,6 +955,6 @@ export function execute(st: KvdCore, c: Session, argv: string[], now: number): s
   if (cmd === undefined) return unknownCommand(argv);
   const a = cmd.arity;
   if (a > 0 ? argv.length !== a : argv.length < -a) return arity(name);
-  return cmd.fn({ st, c, argv, now, name });
+  return run[name]!({ st, c, argv, now, name });
 }
 
