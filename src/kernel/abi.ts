@@ -312,7 +312,17 @@ export type Ctl =
   /** Function-level patches (src/patch): apply a patch bundle, undo one, or list them. */
   | { c: 'patch'; op: 'apply'; file: string }
   | { c: 'patch'; op: 'undo'; id: number }
-  | { c: 'patch'; op: 'list' };
+  | { c: 'patch'; op: 'list' }
+  /** Observation only (`molt top`, the dashboard): handlers in flight and V8 heap used. Answers `ComponentStats`. */
+  | { c: 'stats' };
+
+/** What the `stats` control answers. */
+export interface ComponentStats {
+  /** Handlers running in the component (what `request-free` quiescence waits on). */
+  inflight: number;
+  /** The worker's V8 heap in use (bytes): a proxy for the size of the component's state. */
+  heapUsed: number;
+}
 
 /** What `export` answers (the graph itself went over the port): messages that reached the frozen incarnation. */
 export interface ExportResult {
@@ -393,6 +403,41 @@ export type TraceEvent =
   | { ev: 'update.phase'; t: number; label: string; update: number; phase: string; status: 'start' | 'end'; detail?: string }
   | { ev: 'kernel.log'; t: number; level: 'info' | 'warn' | 'error'; text: string };
 export type TraceEventName = TraceEvent['ev'];
+
+/**
+ * The trace events the kernel always records (a bounded ring, whether or not anyone
+ * traces): rare lifecycle events, never per-message ones.
+ */
+export const SYSTEM_EVENT_NAMES = ['update.phase', 'incarnation.started', 'incarnation.crashed', 'incarnation.ended', 'endpoint.failed'] as const;
+export type SystemEvent = Extract<TraceEvent, { ev: (typeof SYSTEM_EVENT_NAMES)[number] }>;
+
+/** An update the kernel has seen start (from rs's `update-event`s) and not yet end. */
+export interface UpdateInProgress {
+  update: number;
+  /** The labels it updates, comma-separated (a batch). */
+  label: string;
+  /** The phase running now (or the last one that ended). */
+  phase: string;
+  /** When the update and its current phase started (ms since epoch). */
+  startedAt: number;
+  phaseStartedAt: number;
+}
+
+/** One endpoint in a `SystemSnapshot`: its `endpoints` row plus its bound incarnation's stats. */
+export interface ComponentSnapshot extends EndpointInfo {
+  /** null: not bound, a user program, or no answer within the snapshot's short deadline. */
+  stats: ComponentStats | null;
+}
+
+/** `Kernel.snapshot()` (control verb `snapshot`): what `molt top` and `molt dashboard` show. */
+export interface SystemSnapshot {
+  /** When it was taken (ms since epoch). */
+  t: number;
+  components: ComponentSnapshot[];
+  updates: UpdateInProgress[];
+  /** The most recent system events, oldest first (bounded). */
+  events: SystemEvent[];
+}
 
 /** How `rs` restarts a component that faulted (stateless for now; SSRs come later). */
 export interface RestartPolicy {
