@@ -21,12 +21,13 @@ import { fs } from './fs.js';
 import { net } from './net.js';
 import { faults } from './faults.js';
 import { granularity } from './granularity.js';
+import { soak } from './soak.js';
 import { formatReport, machineInfo, writeReport } from './lib/report.js';
 import { renderResults } from './render.js';
 import type { Experiment, Report } from './lib/types.js';
 
 /** The registry, in the order `all` runs them. */
-const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net, faults, granularity];
+const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net, faults, granularity, soak];
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
@@ -76,6 +77,7 @@ export async function runBench(name: string, opts: RunBenchOptions = {}): Promis
       command,
       params: { quick: opts.quick ?? false, loadavg: { before: round(before), after: round(loadavg()) }, ...result.params },
       figures: result.figures,
+      ...(result.timeline ? { timeline: result.timeline } : {}),
     };
     reports.push(report);
     out(formatReport(report) + '\n');
@@ -132,11 +134,11 @@ export function usage(): string {
     'already in bench/results/ (or DIR), running nothing',
     '',
     'options:',
-    '  --json FILE  write the JSON report to FILE (default bench/results/<experiment>.json;',
-    '               with all, one array of reports)',
-    '  --quick      small iteration counts (a smoke test, not a measurement)',
+    '  --json FILE    write the JSON report to FILE (default bench/results/<experiment>.json;',
+    '                 with all, one array of reports, and no charts)',
+    '  --quick        small iteration counts (a smoke test, not a measurement)',
     '  --results DIR  report: read the JSON from DIR and write the charts and REPORT.md there',
-    '  -h, --help   this text',
+    '  -h, --help     this text',
     '',
   ].join('\n');
 }

@@ -4,7 +4,8 @@
  * the `Experiment` interface an experiment module implements to plug into the registry
  * in `bench/run.ts`.
  *
- * Entry points: `Figure`, `Report`, `Experiment`, `ExperimentOptions`, `MachineInfo`.
+ * Entry points: `Figure`, `Report`, `Experiment`, `ExperimentOptions`, `MachineInfo`,
+ * `Timeline` (optional: a latency time series with events, for the soak chart).
  */
 
 /** One measured number. */
@@ -53,6 +54,35 @@ export interface Report {
   /** Iteration counts and other parameters the run used. */
   params?: Record<string, unknown>;
   figures: Figure[];
+  /**
+   * Optional (the `soak` experiment): latency over the run with its events. When present,
+   * bench/render.ts draws it as "latency over time" (bench/results/soak-latency.svg).
+   */
+  timeline?: Timeline;
+}
+
+/**
+ * A latency time series and what happened during it (the soak experiment's). Times are
+ * seconds since the run started; latencies milliseconds. Each sample summarizes the
+ * requests completed in the window ending at `t`.
+ */
+export interface Timeline {
+  samples: Array<{
+    t: number;
+    p50: number;
+    p99: number;
+    max: number;
+    /** Requests in the window, and how many failed (optional). */
+    n?: number;
+    errors?: number;
+  }>;
+  events: Array<{
+    t: number;
+    label: string;
+    kind: 'update' | 'rollback' | 'fault' | 'batch';
+    /** false: the update was rolled back / failed, the fault not recovered … (drawn dashed). */
+    ok: boolean;
+  }>;
 }
 
 export interface ExperimentOptions {
@@ -65,6 +95,8 @@ export interface ExperimentOptions {
 export interface ExperimentResult {
   figures: Figure[];
   params?: Record<string, unknown>;
+  /** Copied into the report as `timeline` (see `Report.timeline`). */
+  timeline?: Timeline;
 }
 
 /** An experiment: registered by name in `bench/run.ts`. */

@@ -129,23 +129,35 @@ export class ClassRecord {
     this.lazyHeld.delete(ref);
   }
 
-  /** Point the prototype at the current implementation's interface (and adaptors). */
-  installInterface(): void {
-    const impl = this.cur;
+  /**
+   * The interface of implementation `impl` (its methods and adaptors, each a fast-path
+   * method; names it lacks answer with an error), built apart from installing it, so an
+   * update can prepare it before the moment it applies.
+   */
+  buildInterface(impl: Impl): Map<string, unknown> {
     const methods = methodNames(impl.cls);
     const own = new Set([...methods, ...Object.keys(impl.adaptors)]);
+    const out = new Map<string, unknown>();
     for (const name of own) {
-      this.names.add(name);
       // A method of the class wins over an adaptor of the same name.
-      this.proto[name] = methods.includes(name) ? method(this, name) : adaptorMethod(this, name, impl.adaptors[name]!);
+      out.set(name, methods.includes(name) ? method(this, name) : adaptorMethod(this, name, impl.adaptors[name]!));
     }
     for (const name of this.names) {
       if (own.has(name)) continue;
       const cls = this.name;
       const ver = impl.ver;
-      this.proto[name] = function removed() {
+      out.set(name, function removed() {
         throw new TypeError(`${cls}.${name} was removed in implementation version ${ver}, and the new version declares no adaptor for it`);
-      };
+      });
+    }
+    return out;
+  }
+
+  /** Point the prototype at the current implementation's interface (built before, or now). */
+  installInterface(built: Map<string, unknown> = this.buildInterface(this.cur)): void {
+    for (const [name, fn] of built) {
+      this.names.add(name);
+      this.proto[name] = fn;
     }
   }
 

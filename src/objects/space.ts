@@ -140,20 +140,27 @@ export async function updateObjects(decls: ObjectDecls, meta: StateMeta, parts: 
     steps.push({ rec, target: rec.newVersion(impl) });
   }
   updating = true;
+  let applyUs: number | null = null;
   try {
     if (opts.lazy) {
       for (const { rec } of steps) {
         if (rec.med !== null) throw new ObjectError(`${rec.name} is being swapped`);
       }
-      for (const { rec, target } of steps) {
-        // Mark every instance at once: the gate moves to the new version, so each reference
-        // (still on its old one) takes the slow path once and converts there.
+      // Prepared first (the new interfaces built), then applied in one step: mark every
+      // instance at once — the gate moves to the new version, so each reference (still on
+      // its old one) takes the slow path once and converts there. O(classes), not O(instances).
+      const built = steps.map(({ rec, target }) => rec.buildInterface(target));
+      const a0 = performance.now();
+      steps.forEach(({ rec, target }, i) => {
         rec.pending = rec.live.size;
         rec.impls.set(target.ver, target);
         rec.cur = target;
         rec.gate = target.ver;
-        rec.installInterface();
+        rec.installInterface(built[i]);
         byCtor.set(target.cls, rec);
+      });
+      applyUs = Math.round((performance.now() - a0) * 1000 * 1000) / 1000;
+      for (const { rec } of steps) {
         reports.push({ name: rec.name, action: 'marked', instances: rec.live.size, converted: 0, held: 0, inflightAtStart: 0, forwardMs: 0, blockMs: 0, transferMs: 0 });
       }
     } else if (steps.length > 0) {
@@ -169,7 +176,7 @@ export async function updateObjects(decls: ObjectDecls, meta: StateMeta, parts: 
   } finally {
     updating = false;
   }
-  return { mode: opts.lazy ? 'lazy' : 'eager', classes: reports, totalUs: Math.round((performance.now() - t0) * 1000), notes: [] };
+  return { mode: opts.lazy ? 'lazy' : 'eager', classes: reports, totalUs: Math.round((performance.now() - t0) * 1000), applyUs, notes: [] };
 }
 
 /** Unchanged code: the same class text and the same adaptors (a new bundle re-creates equal classes). */

@@ -81,6 +81,11 @@ export interface ObjectUpdateReport {
   classes: ClassUpdateReport[];
   /** From the start of the update to its commit (µs: lazy updates are short). */
   totalUs: number;
+  /**
+   * Lazy: µs of the apply step itself — every class marked, its new interface installed
+   * (built before, within `totalUs`); independent of the number of instances. Null when eager.
+   */
+  applyUs: number | null;
   /** Notes: handlers that differ in the new version (they stay the running ones), … */
   notes: string[];
 }
