@@ -337,6 +337,40 @@ export async function main(argv: string[]): Promise<void> {
       }
     });
 
+  // ── seeing it happen: a terminal view and a local web page of a running system (src/cli/top.ts, dashboard.ts) ──
+  const positive = (min: number) => (v: string) => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min) fail(`not a number ≥ ${min}: ${v}`, 2);
+    return n;
+  };
+  program
+    .command('top')
+    .description('a live view of a running system: per component its incarnation, version, heap, messages/s, handlers in flight, restarts; updates in progress; recent update and fault events')
+    .addOption(homeOption())
+    .option('--interval <ms>', 'time between samples (messages/s is measured over it)', positive(50), 1000)
+    .option('--once', 'take two samples --interval apart, print one table and exit (no terminal needed)')
+    .option('--json', 'print each view as one line of JSON')
+    .addHelpText('after', "\nHEAP is the V8 heap used by the component's worker: a proxy for the size of its state.\nINFLIGHT counts the handlers running in the component. Ctrl-C stops the live view.")
+    .action(async (opts: { home: string; interval: number; once?: boolean; json?: boolean }) => {
+      const { runTop } = await import('./top.js');
+      process.exitCode = await runTop({ home: opts.home, intervalMs: opts.interval, once: Boolean(opts.once), json: Boolean(opts.json) });
+    });
+  program
+    .command('dashboard')
+    .description('a live web page of a running system on 127.0.0.1: components, message rates, a timeline of updates and faults (until Ctrl-C)')
+    .addOption(homeOption())
+    .option('--port <n>', 'TCP port on 127.0.0.1 (0: any free port; the URL is printed)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 0 || n > 65535) fail(`not a port: ${v}`, 2);
+      return n;
+    }, 0)
+    .option('--interval <ms>', 'how often the page is refreshed from the system', positive(50), 500)
+    .option('--open', 'open the page in the desktop browser')
+    .action(async (opts: { home: string; port: number; interval: number; open?: boolean }) => {
+      const { runDashboard } = await import('./dashboard.js');
+      process.exit(await runDashboard({ home: opts.home, port: opts.port, intervalMs: opts.interval, open: Boolean(opts.open) }));
+    });
+
   // ── disk images (host side, no system running): mkfs and fsck share mfs's own code ──
   program
     .command('mkfs')

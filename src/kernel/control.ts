@@ -4,20 +4,27 @@
  *
  * Requests (`ControlRequest`): `call` (a sendrec from the host to a label — every CLI
  * verb is one of these, to `rs` or another server), `status`, `shutdown`, `trace`
- * (stream trace events until the client hangs up).
+ * (stream trace events until the client hangs up; with `events`, only those), `snapshot`
+ * (the kernel's `SystemSnapshot`, for `molt top` and `molt dashboard`).
  *
  * Entry points: `openControlSocket(kernel, path)`, `ControlRequest`, `ControlResponse`.
  */
 import { chmod, unlink } from 'node:fs/promises';
 import { connect, createServer, type Socket } from 'node:net';
-import type { Outgoing, Result, TraceEvent } from './abi.js';
+import { SYSTEM_EVENT_NAMES, type Outgoing, type Result, type TraceEvent, type TraceEventName } from './abi.js';
 import type { Kernel } from './kernel.js';
 
 export type ControlRequest =
   | { id: number; verb: 'call'; to: string; msg: Outgoing; timeoutMs?: number }
   | { id: number; verb: 'status' }
   | { id: number; verb: 'shutdown'; code?: number }
-  | { id: number; verb: 'trace' };
+  /**
+   * `events`: only these. When they are all system events (`SYSTEM_EVENT_NAMES`) the
+   * stream comes from the kernel's always-on record, so it does not switch on the full
+   * trace (which costs every message an event while anyone listens).
+   */
+  | { id: number; verb: 'trace'; events?: TraceEventName[] }
+  | { id: number; verb: 'snapshot' };
 
 export type ControlResponse =
   | { id: number; result: Result }
@@ -104,11 +111,17 @@ export async function openControlSocket(kernel: Kernel, path: string): Promise<{
         setImmediate(() => void kernel.shutdown(req.code ?? 0));
         return;
       case 'trace': {
-        const off = kernel.trace.on((event) => write(sock, { id, event }));
+        const only = Array.isArray(req.events) ? new Set<string>(req.events) : null;
+        const systemOnly = only !== null && [...only].every((n) => (SYSTEM_EVENT_NAMES as readonly string[]).includes(n));
+        const off = systemOnly
+          ? kernel.systemEvents.on((event) => { if (only.has(event.ev)) write(sock, { id, event }); })
+          : kernel.trace.on((event) => { if (!only || only.has(event.ev)) write(sock, { id, event }); });
         sock.on('close', off);
         write(sock, { id, result: { ok: true, value: 'tracing' } }); // the stream is live from here
         return;
       }
+      case 'snapshot':
+        return write(sock, { id, result: { ok: true, value: await kernel.snapshot() } });
       default:
         return write(sock, { id, result: { ok: false, code: 'ENOSYS', message: `unknown control verb ${String((req as { verb?: unknown }).verb)}` } });
     }

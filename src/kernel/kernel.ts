@@ -4,7 +4,8 @@
  * calls, and owns the host resources as devices (console, clock; disk and TCP later).
  *
  * Entry points: `new Kernel(options)`, `boot()`, `call()` / `send()` (the host's own
- * client, used by the control socket and tests), `trace`, `shutdown()`, `exited`.
+ * client, used by the control socket and tests), `trace`, `snapshot()` / `systemEvents`
+ * (what `molt top` and `molt dashboard` show), `shutdown()`, `exited`.
  */
 import { createHash } from 'node:crypto';
 import { MessageChannel } from 'node:worker_threads';
@@ -14,7 +15,7 @@ import {
   HOST, KERNEL,
   type Address, type BootConfig, type CpuUsage, type EndpointInfo, type ErrCode, type ExportResult, type FaultKind, type InitKind,
   type KCall, type Limits, type Message, type Outgoing, type Privileges, type Recovery, type Result, type Up,
-  type WireError,
+  type WireError, type SystemEvent, type SystemSnapshot,
 } from './abi.js';
 import { realClock, type Clock } from './clock.js';
 import { ConsoleDevice, type ConsoleOptions } from './devices/console.js';
@@ -25,6 +26,7 @@ import { EndpointTable, typeMatches, type EndpointEntry, type Envelope } from '.
 import { Incarnation } from './incarnation.js';
 import { LoadError, Loader } from './loader.js';
 import { Trace } from './trace.js';
+import { StatsProbe, SystemEvents } from './snapshot.js';
 import { claimHome } from './home.js';
 import { BuildError, VersionBuilder } from '../update/version.js';
 import type { StateMeta } from '../update/types.js';
@@ -80,6 +82,8 @@ export class KernelError extends Error {
 
 export class Kernel {
   readonly trace = new Trace();
+  /** Rare lifecycle events (updates, faults, incarnations), recorded always; see snapshot.ts. */
+  readonly systemEvents = new SystemEvents();
   readonly home: string;
   readonly config: BootConfig;
   readonly clock: Clock;
@@ -123,6 +127,7 @@ export class Kernel {
   private bootDone: ((r: Result<null>) => void) | null = null;
   private resolveExited!: (code: number) => void;
   private rsFaults: number[] = [];
+  private readonly stats: StatsProbe;
 
   constructor(private readonly options: KernelOptions) {
     this.home = resolve(options.home);
@@ -132,6 +137,7 @@ export class Kernel {
     this.loader = new Loader(cacheDir, options.updatable ?? true);
     this.versions = new VersionBuilder(this.loader, cacheDir);
     this.exited = new Promise((r) => (this.resolveExited = r));
+    this.stats = new StatsProbe(this.clock);
   }
 
   // ───────────────────────────── boot / shutdown ─────────────────────────────
@@ -279,6 +285,29 @@ export class Kernel {
     });
   }
 
+  /**
+   * What `molt top` and `molt dashboard` show: the endpoint table, each bound
+   * incarnation's stats (asked with a short deadline, concurrently: a busy component
+   * shows none and stalls nothing; user programs are not asked), the updates in
+   * progress and the recent system events.
+   */
+  async snapshot(): Promise<SystemSnapshot> {
+    const t = this.clock.now();
+    const components = await Promise.all(this.endpointTable().map(async (row) => {
+      const inc = this.endpoints.get(row.endpoint)?.bound;
+      const stats = inc && !this.managers.has(inc) ? await this.stats.probe(inc) : null;
+      return { ...row, stats };
+    }));
+    const updates = this.systemEvents.inProgress((id) => this.incarnations.has(id));
+    return { t, components, updates, events: this.systemEvents.recent() };
+  }
+
+  /** A system event: recorded always (rare, off the message path), and traced if anyone listens. */
+  private note(e: SystemEvent, reporter: number | null = null): void {
+    this.systemEvents.record(e, reporter);
+    if (this.trace.active) this.trace.emit(e);
+  }
+
   // ───────────────────────────── incarnations ─────────────────────────────
 
   /**
@@ -321,7 +350,7 @@ export class Kernel {
     this.incarnations.set(inc.id, inc);
     this.privileges.set(inc, compilePrivileges(svc.privileges));
     if (svc.program) this.managers.set(inc, svc.program.manager);
-    if (this.trace.active) this.trace.emit({ ev: 'incarnation.started', t: this.clock.now(), label: svc.label, incarnation: inc.id, version: loaded.version });
+    this.note({ ev: 'incarnation.started', t: this.clock.now(), label: svc.label, incarnation: inc.id, version: loaded.version });
     const ready = new Promise<Result<null>>((r) => this.readyWaiters.set(inc, r));
     const initTimer = this.clock.setTimeout(() => {
       inc.kill('init', { name: 'InitTimeout', message: `init did not finish within ${limits.initMs} ms` });
@@ -421,10 +450,8 @@ export class Kernel {
     this.privileges.delete(inc);
     const manager = this.managers.get(inc);
     this.managers.delete(inc);
-    if (this.trace.active) {
-      if (fault) this.trace.emit({ ev: 'incarnation.crashed', t, label: inc.label, incarnation: inc.id, kind: fault, error });
-      this.trace.emit({ ev: 'incarnation.ended', t, label: inc.label, incarnation: inc.id });
-    }
+    if (fault) this.note({ ev: 'incarnation.crashed', t, label: inc.label, incarnation: inc.id, kind: fault, error });
+    this.note({ ev: 'incarnation.ended', t, label: inc.label, incarnation: inc.id });
     const entry = this.endpoints.get(inc.endpoint)!;
     const wasBound = entry.bound === inc;
     if (wasBound) {
@@ -751,7 +778,7 @@ export class Kernel {
         const entry = this.endpoints.get(k.label);
         if (!entry) return { ok: false, code: 'ENOENT', message: `no endpoint ${k.label}` };
         entry.state = { status: 'failed', reason: k.reason };
-        if (this.trace.active) this.trace.emit({ ev: 'endpoint.failed', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, reason: k.reason });
+        this.note({ ev: 'endpoint.failed', t: this.clock.now(), label: entry.label, endpoint: entry.endpoint, reason: k.reason });
         for (const env of entry.takeAll()) this.refuseFailed(entry, env);
         return ok(null);
       }
@@ -962,9 +989,8 @@ export class Kernel {
         return target.ctl({ c: 'patch', op: 'apply', file }, 10_000, this.clock);
       }
       case 'update-event':
-        if (this.trace.active) {
-          this.trace.emit({ ev: 'update.phase', t: this.clock.now(), label: k.label, update: k.update, phase: k.phase, status: k.status, ...(k.detail ? { detail: k.detail } : {}) });
-        }
+        // Recorded always: the snapshot's updates in progress are tracked from these.
+        this.note({ ev: 'update.phase', t: this.clock.now(), label: String(k.label), update: Number(k.update), phase: String(k.phase), status: k.status === 'start' ? 'start' : 'end', ...(k.detail ? { detail: String(k.detail) } : {}) }, inc.id);
         return ok(null);
       case 'retire': {
         const inc = this.incarnations.get(k.incarnation);
