@@ -63,12 +63,14 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(homeOption())
     .option('--config <file>', 'boot configuration (JSON); default: $MOLT_CONFIG, else the built-in boot image', process.env.MOLT_CONFIG || undefined)
     .option('--disk <file>', 'the disk image (default <home>/disk.img, created and formatted on first boot)')
-    .action(async (opts: { home: string; config?: string; disk?: string }) => {
+    .option('--demo', 'first run the guided demo (live updates and a crash under a workload, with timings), then the shell; without a terminal, shut down after it')
+    .action(async (opts: { home: string; config?: string; disk?: string; demo?: boolean }) => {
       const config = await loadConfig(opts.config);
       const isTTY = Boolean(process.stdin.isTTY);
       const kernel = new Kernel({
         home: opts.home, config, ...(opts.disk ? { disk: resolve(opts.disk) } : {}),
         console: { input: process.stdin, output: process.stdout, error: process.stderr, isTTY },
+        ...(opts.demo ? { deferConsole: true } : {}),
       });
       let ms: number;
       try {
@@ -76,7 +78,25 @@ export async function main(argv: string[]): Promise<void> {
       } catch (e) {
         fail(`boot failed: ${(e as Error).message}`);
       }
-      if (isTTY) process.stderr.write(`Molt booted in ${ms.toFixed(0)} ms (home ${kernel.home}). Type help; exit or Ctrl-D stops the system.\n`);
+      if (opts.demo) {
+        process.on('SIGINT', () => void kernel.shutdown(130));
+        process.stdout.write(`Molt booted in ${ms.toFixed(0)} ms (home ${kernel.home}).\n`);
+        const { runDemo } = await import('./demo.js');
+        let ok = false;
+        try {
+          const summary = await runDemo(kernel, (line) => void process.stdout.write(line + '\n'));
+          ok = summary.verified && summary.kvdFailed === 0 && summary.fileFailed === 0 && summary.steps.every((s) => s.ok);
+        } catch (e) {
+          process.stderr.write(`demo: ${(e as Error).message}\n`);
+        }
+        if (!isTTY) {
+          await kernel.shutdown(ok ? 0 : 1);
+          process.exit(await kernel.exited);
+        }
+        process.stdout.write('\nThe system keeps running: this is its shell (try service list, ls /tmp, cat /tmp/molt-demo.log). exit or Ctrl-D stops it.\n');
+        kernel.attachConsole();
+      }
+      if (isTTY && !opts.demo) process.stderr.write(`Molt booted in ${ms.toFixed(0)} ms (home ${kernel.home}). Type help; exit or Ctrl-D stops the system.\n`);
       process.on('SIGINT', () => void kernel.shutdown(130));
       process.on('SIGTERM', () => void kernel.shutdown(143));
       process.exit(await kernel.exited);

@@ -45,6 +45,12 @@ export interface KernelOptions {
   cacheDir?: string;
   /** Attach a console device (host stdin/stdout or streams given here). */
   console?: ConsoleOptions | null;
+  /**
+   * Attach the console only when `attachConsole()` is called (not at the end of boot):
+   * until then what the system writes to it is kept, then written in order (the guided
+   * demo prints its own story first, then hands over the shell).
+   */
+  deferConsole?: boolean;
   /** Listen on `<home>/molt.sock` for the `molt` command (default true). */
   control?: boolean;
   clock?: Clock;
@@ -204,14 +210,23 @@ export class Kernel {
       }
     }
     this.phase = 'running';
-    if (this.options.console && this.config.console) {
-      const label = this.config.console;
-      this.consoleDevice = new ConsoleDevice(this.options.console, {
-        line: (line) => this.kernelSend(label, { type: 'console.input', line }),
-        eof: () => this.kernelSend(label, { type: 'console.eof' }),
-      });
-    }
+    if (!this.options.deferConsole) this.attachConsole();
     return performance.now() - t0;
+  }
+
+  /** Writes to a deferred console, kept until it is attached. */
+  private consoleBacklog: Array<[string, boolean]> | null = null;
+
+  /** Attach the console device (at the end of boot, or later with `deferConsole`); writes kept until now go out first. */
+  attachConsole(): void {
+    if (this.consoleDevice || !this.options.console || !this.config.console || !this.running) return;
+    const label = this.config.console;
+    this.consoleDevice = new ConsoleDevice(this.options.console, {
+      line: (line) => this.kernelSend(label, { type: 'console.input', line }),
+      eof: () => this.kernelSend(label, { type: 'console.eof' }),
+    });
+    for (const [text, err] of this.consoleBacklog?.splice(0) ?? []) this.consoleDevice.write(text, err);
+    this.consoleBacklog = null;
   }
 
   /** End every incarnation, close devices and the control socket. Idempotent. */
@@ -837,6 +852,7 @@ export class Kernel {
       case 'console-write': {
         const err = k.stream === 'err';
         if (this.consoleDevice) this.consoleDevice.write(String(k.text), err);
+        else if (this.options.deferConsole && this.options.console) (this.consoleBacklog ??= []).push([String(k.text), err]);
         else if (this.options.console) (err ? this.options.console.error ?? this.options.console.output : this.options.console.output).write(String(k.text));
         return ok(null);
       }
