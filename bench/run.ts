@@ -21,12 +21,13 @@ import { fs } from './fs.js';
 import { net } from './net.js';
 import { faults } from './faults.js';
 import { granularity } from './granularity.js';
+import { soak } from './soak.js';
 import { formatReport, machineInfo, writeReport } from './lib/report.js';
 import { renderResults } from './render.js';
 import type { Experiment, Report } from './lib/types.js';
 
 /** The registry, in the order `all` runs them. */
-const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net, faults, granularity];
+const EXPERIMENTS: readonly Experiment[] = [ipc, update, fs, net, faults, granularity, soak];
 
 export const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
