@@ -120,9 +120,11 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
       for (const step of steps) plans[step.label] = await dryRunPlan(state, step, metas.get(step.label)!, ctx);
       return endUpdate(state, run, 'dry-run', 'build', null, ctx, plans);
     }
-    // 2. Spawn the new incarnations (loaded, not receiving).
+    // 2. Spawn the new incarnations (loaded, not receiving), all at once: each is a worker
+    //    of its own, and nothing is held yet. Every spawn is awaited before a failure is
+    //    acted on, so the rollback sees every incarnation that started.
     await phase(run, 'spawn', ctx, async () => {
-      for (const step of steps) {
+      const spawned = await Promise.allSettled(steps.map(async (step) => {
         step.phase = 'spawn';
         const spec = specFor(state, step.label, ctx);
         const r = await ctx.kcall<{ incarnation: number }>({
@@ -133,7 +135,9 @@ async function runUpdate(state: RsState, req: UpdateReq, ctx: Ctx, exactVersion:
         }, { timeoutMs: transferMs + 5_000 });
         if (!r.ok) throw new Abort('rolled-back', 'spawn', `${step.label}: new version failed to start: ${r.message ?? r.code}`);
         step.to = r.value.incarnation;
-      }
+      }));
+      const failed = spawned.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+      if (failed) throw failed.reason;
     });
     // 3. Prepare, in order (rs last).
     await phase(run, 'prepare', ctx, async () => {
