@@ -16,7 +16,24 @@ import { doCreate, doLookup, doReaddir, doRename, doRmdir, doUnlink } from './na
 import { checkState, doStats, mount } from './mount.js';
 import { serialized, type OpTable } from './serve.js';
 import { commit } from './cache.js';
-import type { MfsState } from './state.js';
+import type { BufferCache, CachedBlock, MfsCounters, MfsState } from './state.js';
+
+/**
+ * Another version's layouts, as they arrive in a rollback (test/corpus/mfs/v2.ts keeps a
+ * split cache — clean and dirty maps — and counters grouped by subsystem).
+ */
+interface SplitCache {
+  clean: Map<number, Uint8Array>;
+  dirty: Map<number, Uint8Array>;
+  capacity: number;
+}
+interface GroupedCounters {
+  requests: { ops: number; errors: number };
+  cache: { hits: number; misses: number };
+  disk: { reads: number; writes: number };
+  journal: { commits: number; blocks: number; checkpoints: number; replayedAtMount: number };
+  formatted: boolean;
+}
 
 const ops = {
   'mfs.statfs': doStatfs,
@@ -63,6 +80,30 @@ export default defineServer<MfsState, typeof mfsServerProtocol>({
   // state exported mid-operation fails `check` and the update rolls back.
   prepare: { mode: 'protocol-free', protocolFree: idle },
   check: checkState,
+  // A state from a version with another cache and counter layout (a rollback from
+  // test/corpus/mfs/v2.ts) is read back into this one; this version's own passes as it is.
+  transfer: {
+    typeTransfer: {
+      BufferCache: (old): BufferCache => {
+        if ((old as Partial<BufferCache>).blocks instanceof Map) return old as BufferCache; // this layout already
+        const s = old as SplitCache;
+        const blocks = new Map<number, CachedBlock>();
+        for (const [b, data] of s.clean) blocks.set(b, { data, dirty: false });
+        for (const [b, data] of s.dirty) blocks.set(b, { data, dirty: true });
+        return { blocks, capacity: s.capacity, dirty: s.dirty.size };
+      },
+      MfsCounters: (old): MfsCounters => {
+        const o = old as Partial<MfsCounters & GroupedCounters>;
+        if (typeof o.ops === 'number') return old as MfsCounters;
+        const g = old as GroupedCounters;
+        return {
+          ops: g.requests.ops, errors: g.requests.errors, cacheHits: g.cache.hits, cacheMisses: g.cache.misses,
+          diskReads: g.disk.reads, diskWrites: g.disk.writes, commits: g.journal.commits, journaledBlocks: g.journal.blocks,
+          checkpoints: g.journal.checkpoints, replayedAtMount: g.journal.replayedAtMount, formatted: g.formatted,
+        };
+      },
+    },
+  },
   // Shutdown: once the operations in hand are done, commit what the cache holds.
   stop: async (state, ctx) => {
     const until = ctx.now() + 2_000;
