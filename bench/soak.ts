@@ -21,8 +21,7 @@
  * The update schedule (one step at least every `MOLT_SOAK_INTERVAL_MS`, default 1000;
  * `--quick`: 400), cycled: every system server to its corpus version 2
  * (test/corpus/<label>/v2.ts) and back (`rs.rollback` for tty and sched, `rs.update` to
- * the v1 source with request-free for the others — see ROLLBACK; mfs stays on v2: v1
- * cannot take v2's state back), prepare request-free — ds and rs included (their v2 add a
+ * the v1 source with request-free for the others — see ROLLBACK), prepare request-free — ds and rs included (their v2 add a
  * state field and count requests); kvd to test/corpus/kvd/v2.ts and back (rollback), object level to
  * lists-v2.ts eagerly and lazily (each followed by a process-level update back to v1),
  * the function patch patch-info.ts applied and undone (`rs.patch`); a batch of every
@@ -175,16 +174,14 @@ function schedule(): Step[] {
     up('vfs', v1Of('vfs'), 'vfs → v1, state filter that never holds, maxtime 300 ms (injected)', { prepare: 'state', state: 'false', maxtime: 300 }, 'cancelled', 'fault'),
     srv('ds'),
     srv('rs'),
-    // mfs v2 → v1 cannot be done: v1 has no transfer callback that reads v2's cache layout
-    // (TransferError: state.cache.dirty: expected number, got Map): mfs stays on v2.
-    ...WITH_V2.filter((l) => l !== 'mfs').map(back),
+    ...WITH_V2.map(back),
     {
       do: 'update', name: 'batch: every system server → v2', kind: 'batch', labels: [...BATCH], expect: 'committed',
       req: { items: BATCH.map((l) => ({ label: l, source: hasV2(l) ? v2Of(l) : v1Of(l) })), prepare: 'request-free', maxtime: BATCH_PREPARE_MS },
     },
     {
-      do: 'update', name: 'batch: every system server → v1 (mfs → v2 again)', kind: 'batch', labels: [...BATCH], expect: 'committed',
-      req: { items: BATCH.map((l) => ({ label: l, source: l === 'mfs' ? v2Of(l) : v1Of(l) })), prepare: 'request-free', maxtime: BATCH_PREPARE_MS },
+      do: 'update', name: 'batch: every system server → v1', kind: 'batch', labels: [...BATCH], expect: 'committed',
+      req: { items: BATCH.map((l) => ({ label: l, source: v1Of(l) })), prepare: 'request-free', maxtime: BATCH_PREPARE_MS },
     },
   ];
 }
