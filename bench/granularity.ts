@@ -58,6 +58,7 @@ import type { StateMeta } from '../src/update/types.js';
 import { VersionBuilder } from '../src/update/version.js';
 import type { KvdStatsReply } from '../src/user/kvd/protocol.js';
 import { allowedCpus, canPin, withPinnedCpu } from './lib/affinity.js';
+import { ClientThread } from './lib/client-thread.js';
 import { figure } from './lib/report.js';
 import { median, summarize, type Summary } from './lib/stats.js';
 import { BenchScratch, fixture, type BenchSystem } from './lib/system.js';
@@ -336,36 +337,10 @@ function callFigures(kind: 'object reference' | 'patch trampoline', ind: { trivi
 
 // ───────────────────────────── 4. kvd: process vs object vs lazy ─────────────────────────────
 
-/** The client thread: one connection to kvd; each request answered by one message. */
-class Client {
-  private constructor(private readonly w: Worker) {}
 
-  static async start(file: string, port: number): Promise<Client> {
-    const w = new Worker(file, { workerData: { port }, name: 'granularity-client' });
-    await new Promise<void>((resolve, reject) => {
-      w.once('online', resolve);
-      w.once('error', reject);
-    });
-    return new Client(w);
-  }
-
-  request<T>(req: ClientRequest): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      this.w.once('error', onError);
-      this.w.once('message', (m: { ok: true; value: T } | { ok: false; error: string }) => {
-        this.w.off('error', onError);
-        if (m.ok) resolve(m.value);
-        else reject(new Error(`client: ${m.error}`));
-      });
-      this.w.postMessage(req);
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.w.terminate();
-  }
-}
+/** The client thread (bench/lib/client-thread.ts). */
+const startClient = (file: string, port: number) => ClientThread.start<ClientRequest>(file, port, 'granularity-client');
+type Client = ClientThread<ClientRequest>;
 
 type KvdMode = 'process' | 'objects' | 'lazy';
 
@@ -663,7 +638,7 @@ export const granularity: Experiment = {
       const { sys, port } = await bootKvd(scratch);
       systems.push(sys);
       const ended = new Ended(sys);
-      const client = await Client.start(clientWorker, port);
+      const client = await startClient(clientWorker, port);
       let ups: KvdUpdate[];
       let fill: FillResult;
       try {

@@ -49,7 +49,6 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type { BootConfig, Result } from '../src/kernel/abi.js';
 import { storageBootConfig } from '../src/boot/image.js';
 import { KVD, NET, SCHED, TTY_USER, osServices } from '../src/boot/os.js';
@@ -57,6 +56,7 @@ import { Loader } from '../src/kernel/loader.js';
 import type { PatchRow, UpdateResult } from '../src/servers/rs/protocol.js';
 import { VersionBuilder } from '../src/update/version.js';
 import type { KvdStatsReply } from '../src/user/kvd/protocol.js';
+import { ClientThread } from './lib/client-thread.js';
 import { figure } from './lib/report.js';
 import { summarize, type Summary } from './lib/stats.js';
 import { BenchScratch, fixture, type BenchSystem } from './lib/system.js';
@@ -245,35 +245,9 @@ async function runStep(sys: BenchSystem, step: Step, patch: { id: number | null 
 
 // ───────────────────────────── workloads ─────────────────────────────
 
-class Client {
-  private constructor(private readonly w: Worker) {}
-
-  static async start(file: string, port: number): Promise<Client> {
-    const w = new Worker(file, { workerData: { port }, name: 'soak-client' });
-    await new Promise<void>((resolve, reject) => {
-      w.once('online', resolve);
-      w.once('error', reject);
-    });
-    return new Client(w);
-  }
-
-  request<T>(req: SoakClientRequest): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error) => reject(e);
-      this.w.once('error', onError);
-      this.w.once('message', (m: { ok: true; value: T } | { ok: false; error: string }) => {
-        this.w.off('error', onError);
-        if (m.ok) resolve(m.value);
-        else reject(new Error(`client: ${m.error}`));
-      });
-      this.w.postMessage(req);
-    });
-  }
-
-  async stop(): Promise<void> {
-    await this.w.terminate();
-  }
-}
+/** The client thread (bench/lib/client-thread.ts). */
+const startClient = (file: string, port: number) => ClientThread.start<SoakClientRequest>(file, port, 'soak-client');
+type Client = ClientThread<SoakClientRequest>;
 
 interface BenchRounds {
   rounds: number;
@@ -624,7 +598,7 @@ export const soak: Experiment = {
       sys = booted.sys;
       const os = new Os(sys);
       log(`soak: booted in ${f2(sys.bootMs / 1000)} s, kvd on port ${booted.port}; ${p.seconds} s, a step every ${p.intervalMs} ms`);
-      client = await Client.start(clientWorker, booted.port);
+      client = await startClient(clientWorker, booted.port);
       const t0 = epochNow();
       await client.request({ op: 'run' });
       const bench = redisRounds(booted.port, p);
