@@ -76,7 +76,9 @@ export async function runDemo(kernel: Kernel, say: (line: string) => void): Prom
 
   // 2. A file system server live-updated to another state layout.
   log('live-updating mfs (the file system server) to a version with another state layout (building it — bundle and type metadata — is most of the time; requests are held only for the hand-over) …');
-  await update('mfs → test/corpus/mfs/v2.ts', { items: [{ label: 'mfs', source: MFS_V2 }] }, 'committed');
+  // mfs hands over when no operation runs or waits (its declared protocol-free mode); under
+  // the writer on a busy machine that can take longer than rs's default 2 s.
+  await update('mfs → test/corpus/mfs/v2.ts', { items: [{ label: 'mfs', source: MFS_V2 }], maxtime: 10_000 }, 'committed');
   await sleep(1_000);
 
   // 3. A crash in vfs, recovered with its clients' state.

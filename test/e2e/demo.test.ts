@@ -14,7 +14,7 @@ describe('npm start: the guided demo', () => {
     const home = await tempDir();
     const r = await molt(['boot', '--demo', '--home', home], { timeoutMs: 150_000 });
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.code, r.stdout).toBe(0);
     const out = r.stdout;
     expect(out).toMatch(/^Molt booted in \d+ ms/m);
     expect(out).toMatch(/kvd serves on 127\.0\.0\.1:\d+/);

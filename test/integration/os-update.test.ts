@@ -16,7 +16,7 @@ const dec = (b: unknown) => new TextDecoder().decode(b as Uint8Array);
 
 describe.each([
   { root: 'tmpfs' as const, servers: ['vfs', 'tmpfs', 'pm', 'tty', 'bootfs'], back: ['vfs', 'tmpfs'] },
-  { root: 'mfs' as const, servers: ['vfs', 'mfs', 'disk', 'pm', 'tty'], back: ['vfs', 'pm', 'mfs'] },
+  { root: 'mfs' as const, servers: ['vfs', 'mfs', 'disk', 'pm', 'tty'], back: ['vfs', 'pm'] },
 ])('live update of the OS servers under a file workload (root on $root)', ({ root, servers, back }) => {
   let sys: TestSystem;
   const call = async <T = unknown>(to: string, msg: Record<string, unknown>) => {
