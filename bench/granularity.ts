@@ -48,20 +48,17 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { BootConfig, TraceEvent } from '../src/kernel/abi.js';
-import { storageBootConfig } from '../src/boot/image.js';
-import { KVD, NET, TTY_USER, osServices } from '../src/boot/os.js';
+import type { TraceEvent } from '../src/kernel/abi.js';
 import { Loader } from '../src/kernel/loader.js';
 import type { UpdateResult } from '../src/servers/rs/protocol.js';
 import type { ObjectUpdateReport } from '../src/objects/types.js';
 import type { StateMeta } from '../src/update/types.js';
 import { VersionBuilder } from '../src/update/version.js';
-import type { KvdStatsReply } from '../src/user/kvd/protocol.js';
 import { allowedCpus, canPin, withPinnedCpu } from './lib/affinity.js';
 import { ClientThread } from './lib/client-thread.js';
 import { figure } from './lib/report.js';
 import { median, summarize, type Summary } from './lib/stats.js';
-import { BenchScratch, fixture, type BenchSystem } from './lib/system.js';
+import { BenchScratch, bootOsWithKvd, fixture, type BenchSystem } from './lib/system.js';
 import type { Experiment, ExperimentOptions, ExperimentResult, Figure } from './lib/types.js';
 import type { ClientRequest, ClientSample, FillResult } from './fixtures/granularity-client.js';
 import type { CallsOutcome as ObjectCalls, EagerOutcome, LazyOutcome, ObjectsJob, ObjectsOutcome, UpdateRun } from './fixtures/granularity-objects.js';
@@ -463,33 +460,7 @@ async function kvdUpdate(sys: BenchSystem, client: Client, ended: Ended, step: K
   return u;
 }
 
-/** The booted OS with kvd, as test/integration/kvd.test.ts boots it (bootOs with root mfs), kvd on a port of its choosing. */
-async function bootKvd(scratch: BenchScratch): Promise<{ sys: BenchSystem; port: number }> {
-  const sys = await scratch.boot({
-    config: (): BootConfig => {
-      const c = storageBootConfig();
-      return {
-        ...c,
-        services: [
-          ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
-          ...osServices({ root: 'mfs', init: null }),
-          { ...NET },
-          { ...KVD, source: KVD_V1, args: { ...KVD.args, port: 0 } },
-        ],
-      };
-    },
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await sys.kernel.call('kvd', { type: 'kvd.stats' });
-    if (r.ok && (r.value as KvdStatsReply).phase === 'serving') return { sys, port: (r.value as KvdStatsReply).port };
-    if (Date.now() > deadline) {
-      await sys.stop();
-      throw new Error('kvd did not start serving');
-    }
-    await sleep(50);
-  }
-}
+const bootKvd = (scratch: BenchScratch) => bootOsWithKvd(scratch, { kvdSource: KVD_V1 });
 
 function kvdFigures(ups: KvdUpdate[], p: Params): Figure[] {
   const out: Figure[] = [];

@@ -49,17 +49,15 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BootConfig, Result } from '../src/kernel/abi.js';
-import { storageBootConfig } from '../src/boot/image.js';
-import { KVD, NET, SCHED, TTY_USER, osServices } from '../src/boot/os.js';
+import type { Result } from '../src/kernel/abi.js';
+import { SCHED } from '../src/boot/os.js';
 import { Loader } from '../src/kernel/loader.js';
 import type { PatchRow, UpdateResult } from '../src/servers/rs/protocol.js';
 import { VersionBuilder } from '../src/update/version.js';
-import type { KvdStatsReply } from '../src/user/kvd/protocol.js';
 import { ClientThread } from './lib/client-thread.js';
 import { figure } from './lib/report.js';
 import { summarize, type Summary } from './lib/stats.js';
-import { BenchScratch, fixture, type BenchSystem } from './lib/system.js';
+import { BenchScratch, bootOsWithKvd, fixture, type BenchSystem } from './lib/system.js';
 import type { Experiment, ExperimentOptions, ExperimentResult, Figure, Timeline } from './lib/types.js';
 import type { SoakClientRequest, SoakSample, SoakVerify } from './fixtures/soak-client.js';
 
@@ -518,34 +516,7 @@ function series(starts: ArrayLike<number>, lat: ArrayLike<number>, t0: number, f
   return out;
 }
 
-async function bootKvd(scratch: BenchScratch, cacheDir: string): Promise<{ sys: BenchSystem; port: number }> {
-  const sys = await scratch.boot({
-    kernel: { cacheDir },
-    config: (): BootConfig => {
-      const c = storageBootConfig();
-      return {
-        ...c,
-        services: [
-          ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
-          ...osServices({ root: 'mfs', init: null }),
-          { ...NET },
-          { ...SCHED },
-          { ...KVD, source: KVD_V1, args: { ...KVD.args, port: 0 } },
-        ],
-      };
-    },
-  });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const r = await sys.kernel.call('kvd', { type: 'kvd.stats' });
-    if (r.ok && (r.value as KvdStatsReply).phase === 'serving') return { sys, port: (r.value as KvdStatsReply).port };
-    if (Date.now() > deadline) {
-      await sys.stop();
-      throw new Error('kvd did not start serving');
-    }
-    await sleep(50);
-  }
-}
+const bootKvd = (scratch: BenchScratch, cacheDir: string) => bootOsWithKvd(scratch, { kvdSource: KVD_V1, extra: [{ ...SCHED }], kernel: { cacheDir } });
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 

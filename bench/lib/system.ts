@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BootConfig, ServiceConfig } from '../../src/kernel/abi.js';
-import { defaultBootConfig, minimalBootConfig } from '../../src/boot/image.js';
+import { defaultBootConfig, minimalBootConfig, storageBootConfig } from '../../src/boot/image.js';
+import { KVD, NET, TTY_USER, osServices } from '../../src/boot/os.js';
+import type { KvdStatsReply } from '../../src/user/kvd/protocol.js';
 import { Kernel, type KernelOptions } from '../../src/kernel/kernel.js';
 
 /** Absolute path of a component fixture in bench/fixtures. */
@@ -78,5 +80,42 @@ export class BenchScratch {
 
   async cleanup(): Promise<void> {
     await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The OS with kvd, as test/integration/kvd.test.ts boots it (storage, the OS servers with
+ * root on mfs, tty feeding processes, net, no init) plus `extra` services, kvd from
+ * `kvdSource` on a port of its choosing; resolves once kvd serves, with that port.
+ */
+export async function bootOsWithKvd(
+  scratch: BenchScratch,
+  opts: { kvdSource: string; extra?: ServiceConfig[]; kernel?: Partial<KernelOptions> },
+): Promise<{ sys: BenchSystem; port: number }> {
+  const sys = await scratch.boot({
+    ...(opts.kernel ? { kernel: opts.kernel } : {}),
+    config: (): BootConfig => {
+      const c = storageBootConfig();
+      return {
+        ...c,
+        services: [
+          ...c.services.map((s) => (s.label === 'tty' ? { ...s, ...TTY_USER } : s)),
+          ...osServices({ root: 'mfs', init: null }),
+          { ...NET },
+          ...(opts.extra ?? []),
+          { ...KVD, source: opts.kvdSource, args: { ...KVD.args, port: 0 } },
+        ],
+      };
+    },
+  });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const r = await sys.kernel.call('kvd', { type: 'kvd.stats' });
+    if (r.ok && (r.value as KvdStatsReply).phase === 'serving') return { sys, port: (r.value as KvdStatsReply).port };
+    if (Date.now() > deadline) {
+      await sys.stop();
+      throw new Error('kvd did not start serving');
+    }
+    await new Promise((res) => setTimeout(res, 50));
   }
 }
