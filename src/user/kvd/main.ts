@@ -14,7 +14,7 @@ import { defineServer } from '../../sys/index.js';
 import { kvdProtocol } from './protocol.js';
 import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd, withListener, withRecovery } from './server.js';
 import { Db, freshState, List, type KvdState } from './state.js';
-import { readOldDb, readOldList } from './transfer.js';
+import { dbFromOld, readOldList } from './transfer.js';
 
 export default defineServer<KvdState, typeof kvdProtocol>({
   protocol: kvdProtocol,
@@ -32,13 +32,7 @@ export default defineServer<KvdState, typeof kvdProtocol>({
   transfer: {
     // A database from any version (v2 keeps expiry inside each entry): rebuilt in this layout.
     typeTransfer: {
-      Db: (old, h) => {
-        const { values, expires } = readOldDb(old, h);
-        const db = new Db();
-        db.keys = values;
-        db.expires = expires;
-        return db;
-      },
+      Db: dbFromOld,
       // A list of any representation (test/corpus/kvd/lists-v2.ts keeps one array and an offset).
       List: (old) => {
         const l = new List();

@@ -6,10 +6,10 @@
  * *either* layout with `readOldDb` and builds its own — so update and rollback both keep
  * every key and expiry time.
  *
- * Entry points: `readOldDb(old, h)`, `readOldList(old)`, `convertValue(v, h)`.
+ * Entry points: `readOldDb(old, h)`, `dbFromOld(old, h)`, `readOldList(old)`, `convertValue(v, h)`.
  */
 import type { TransferHelpers } from '../../update/transfer.js';
-import type { Value } from './state.js';
+import { Db, type Value } from './state.js';
 
 /**
  * An old value (structured-clone copy) as a value of the new version: a list (a reference
@@ -53,4 +53,13 @@ export function readOldDb(old: unknown, h: TransferHelpers): { values: Map<strin
     throw new TypeError('kvd: an old database of an unknown layout (neither keys/expires nor entries)');
   }
   return { values, expires };
+}
+
+/** An old database, whichever layout, as version 1's `Db` (values and expiry times in two Maps). */
+export function dbFromOld(old: unknown, h: TransferHelpers): Db {
+  const { values, expires } = readOldDb(old, h);
+  const db = new Db();
+  db.keys = values;
+  db.expires = expires;
+  return db;
 }

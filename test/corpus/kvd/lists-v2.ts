@@ -14,7 +14,7 @@ import { defineServer } from '../../../src/sys/index.js';
 import { kvdProtocol } from '../../../src/user/kvd/protocol.js';
 import { checkKvd, kvdHandlers, kvdPrepare, startKvd, stopKvd, withListener, withRecovery } from '../../../src/user/kvd/server.js';
 import { Db, freshState, type KvdState } from '../../../src/user/kvd/state.js';
-import { readOldDb, readOldList } from '../../../src/user/kvd/transfer.js';
+import { dbFromOld, readOldList } from '../../../src/user/kvd/transfer.js';
 
 export class List {
   items: string[] = [];
@@ -82,13 +82,7 @@ export default defineServer<KvdState, typeof kvdProtocol>({
   check: checkKvd,
   transfer: {
     typeTransfer: {
-      Db: (old, h) => {
-        const { values, expires } = readOldDb(old, h);
-        const db = new Db();
-        db.keys = values;
-        db.expires = expires;
-        return db;
-      },
+      Db: dbFromOld,
       List: (old) => {
         const l = new List();
         l.items = readOldList(old);
